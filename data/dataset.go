@@ -1,0 +1,115 @@
+package data
+
+import (
+	"math/rand/v2"
+)
+
+// Dataset is an image set with pixels scaled to [0,1].
+type Dataset struct {
+	X      []float32 // N×D row-major
+	Labels []uint8   // len N
+	N, D   int       // number of examples and pixels per example
+
+	Rows, Cols int // image geometry, Rows*Cols == D
+}
+
+// Row returns example i as a slice of length D that shares memory with X.
+// It returns nil if i is outside [0, N).
+func (d *Dataset) Row(i int) []float32 {
+	if d == nil || i < 0 || i >= d.N || (i+1)*d.D > len(d.X) {
+		return nil
+	}
+	return d.X[i*d.D : (i+1)*d.D : (i+1)*d.D]
+}
+
+// Gather copies the rows idx[0], idx[1], … into consecutive blocks of D
+// elements of dst, which should have length len(idx)*D. Only the first
+// len(dst)/D indices are copied if dst is shorter, and the block of an
+// index outside [0, N) is filled with zeros.
+func (d *Dataset) Gather(idx []int, dst []float32) {
+	if d == nil || d.D <= 0 {
+		return
+	}
+	for k, i := range idx {
+		if (k+1)*d.D > len(dst) {
+			return
+		}
+		out := dst[k*d.D : (k+1)*d.D]
+		if row := d.Row(i); row != nil {
+			copy(out, row)
+		} else {
+			clear(out)
+		}
+	}
+}
+
+// Limit returns the first n examples of d, sharing memory with d. If n <= 0
+// or n >= N it returns all of them.
+func (d *Dataset) Limit(n int) *Dataset {
+	if d == nil {
+		return nil
+	}
+	if n <= 0 || n > d.N {
+		n = d.N
+	}
+	out := *d
+	out.N = n
+	if n*d.D <= len(d.X) {
+		out.X = d.X[: n*d.D : n*d.D]
+	}
+	if n <= len(d.Labels) {
+		out.Labels = d.Labels[:n:n]
+	}
+	return &out
+}
+
+// Binarized returns a copy of d whose pixels are 1 where the pixel of d is
+// greater than threshold and 0 elsewhere. The labels are copied too.
+func (d *Dataset) Binarized(threshold float32) *Dataset {
+	if d == nil {
+		return nil
+	}
+	out := *d
+	out.X = make([]float32, len(d.X))
+	for i, v := range d.X {
+		if v > threshold {
+			out.X[i] = 1
+		}
+	}
+	out.Labels = append([]uint8(nil), d.Labels...)
+	return &out
+}
+
+// SampleBinary draws a stochastic binarization of src into dst: dst[i] is 1
+// with probability src[i] and 0 otherwise (values below 0 count as 0 and
+// values above 1 as 1). dst may be src. Only the first min(len(src),
+// len(dst)) elements are written. A nil rng uses the global source of
+// math/rand/v2.
+func SampleBinary(rng *rand.Rand, src, dst []float32) {
+	n := min(len(src), len(dst))
+	for i := range n {
+		if uniform(rng) < src[i] {
+			dst[i] = 1
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// uniform returns a uniform sample in [0,1) from rng, or from the global
+// source if rng is nil.
+func uniform(rng *rand.Rand) float32 {
+	if rng == nil {
+		return rand.Float32()
+	}
+	return rng.Float32()
+}
+
+// normal returns a standard normal sample from rng, or from the global
+// source if rng is nil.
+func normal(rng *rand.Rand) float64 {
+	if rng == nil {
+		return rand.NormFloat64()
+	}
+	return rng.NormFloat64()
+}

@@ -1,0 +1,99 @@
+package graph
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+)
+
+// Adam is the Adam optimizer (Kingma & Ba), with PyTorch's defaults and
+// update rule, implementing gorgonia.Solver. It updates parameters in
+// place, keeps its moments in the parameters' own dtype, allocates nothing
+// after the first step, and zeroes each gradient after using it.
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+	// T is the number of steps taken.
+	T int
+
+	m, v []any // []float32 or []float64 per parameter
+}
+
+// NewAdam returns Adam with learning rate lr and β1=0.9, β2=0.999, ε=1e-8.
+func NewAdam(lr float64) *Adam { return &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
+
+// Step implements gorgonia.Solver.
+func (a *Adam) Step(model []G.ValueGrad) error {
+	if a.m == nil {
+		a.m = make([]any, len(model))
+		a.v = make([]any, len(model))
+	}
+	if len(model) != len(a.m) {
+		return errors.Errorf("adam: %d parameters, state has %d", len(model), len(a.m))
+	}
+	a.T++
+	c1 := 1 - math.Pow(a.Beta1, float64(a.T))
+	c2 := 1 - math.Pow(a.Beta2, float64(a.T))
+	for i, vg := range model {
+		g, err := vg.Grad()
+		if err != nil {
+			return errors.Wrapf(err, "adam: parameter %d has no gradient (missing BindDualValues?)", i)
+		}
+		switch w := vg.Value().Data().(type) {
+		case []float32:
+			gd, ok := g.Data().([]float32)
+			if !ok || len(gd) != len(w) {
+				return errors.Errorf("adam: parameter %d: gradient does not match the weights", i)
+			}
+			if a.m[i] == nil {
+				a.m[i], a.v[i] = make([]float32, len(w)), make([]float32, len(w))
+			}
+			adamUpdate(w, gd, a.m[i].([]float32), a.v[i].([]float32), a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+		case []float64:
+			gd, ok := g.Data().([]float64)
+			if !ok || len(gd) != len(w) {
+				return errors.Errorf("adam: parameter %d: gradient does not match the weights", i)
+			}
+			if a.m[i] == nil {
+				a.m[i], a.v[i] = make([]float64, len(w)), make([]float64, len(w))
+			}
+			adamUpdate(w, gd, a.m[i].([]float64), a.v[i].([]float64), a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+		default:
+			return errors.Errorf("adam: parameter %d has unsupported data %T", i, w)
+		}
+	}
+	return nil
+}
+
+func adamUpdate[T float32 | float64](w, g, m, v []T, lr, b1, b2, eps, c1, c2 float64) {
+	B1, B2 := T(b1), T(b2)
+	step := T(lr / c1)
+	sc2 := T(1 / math.Sqrt(c2))
+	e := T(eps)
+	for j, gj := range g {
+		mj := B1*m[j] + (1-B1)*gj
+		vj := B2*v[j] + (1-B2)*gj*gj
+		m[j], v[j] = mj, vj
+		w[j] -= step * mj / (T(math.Sqrt(float64(vj)))*sc2 + e)
+		g[j] = 0
+	}
+}
+
+// Moments returns the first and second moment buffers of parameter i
+// (nil before the first step), for checkpointing.
+func (a *Adam) Moments(i int) (m, v any) {
+	if i >= len(a.m) {
+		return nil, nil
+	}
+	return a.m[i], a.v[i]
+}
+
+// SetMoments restores the moment buffers (for resuming), given the number
+// of parameters n.
+func (a *Adam) SetMoments(n int, m, v []any) error {
+	if len(m) != n || len(v) != n {
+		return errors.Errorf("adam: state for %d/%d parameters, model has %d", len(m), len(v), n)
+	}
+	a.m, a.v = m, v
+	return nil
+}

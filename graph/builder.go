@@ -1,0 +1,306 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Float32 and Float64 are the two element types a model can be built with.
+var (
+	Float32 = tensor.Float32
+	Float64 = tensor.Float64
+)
+
+// ParseDtype turns "float32" or "float64" into a tensor.Dtype.
+func ParseDtype(s string) (tensor.Dtype, error) {
+	switch s {
+	case "float32", "f32", "":
+		return tensor.Float32, nil
+	case "float64", "f64":
+		return tensor.Float64, nil
+	}
+	return tensor.Dtype{}, errors.Errorf("unknown dtype %q (want float32 or float64)", s)
+}
+
+// Shape is the size of the data a graph is built for: In features per
+// example and Batch examples per step.
+type Shape struct {
+	In    int
+	Batch int
+}
+
+// Filler writes one step's value of an input into dst (Batch×cols values,
+// row-major). x holds the clean minibatch (Batch×In), rng is the run's
+// seeded generator, and train tells training steps from evaluation.
+type Filler func(dst []float64, x []float32, rng *rand.Rand, train bool)
+
+// Input is a graph input that the program sets before every run.
+type Input struct {
+	Name string
+	Node *G.Node
+	Cols int
+	Fill Filler
+
+	buf []float64
+	val *tensor.Dense
+}
+
+// Term is a named scalar node, averaged per example. Objective terms are
+// summed into the loss; the others are only monitored.
+type Term struct {
+	Name      string
+	Node      *G.Node
+	Objective bool
+}
+
+// Model is a declared graph: its inputs, parameters, named terms, loss and
+// named outputs (such as "recon", "logits" and "code").
+type Model struct {
+	G       *G.ExprGraph
+	Shape   Shape
+	Dtype   tensor.Dtype
+	Inputs  []*Input
+	Params  []*G.Node
+	Terms   []Term
+	Loss    *G.Node
+	Outputs map[string]*G.Node
+	Store   *Store
+}
+
+// Term returns the named term node, or nil.
+func (m *Model) Term(name string) *G.Node {
+	for _, t := range m.Terms {
+		if t.Name == name {
+			return t.Node
+		}
+	}
+	return nil
+}
+
+// Builder declares a model's nodes. Its methods panic on error; Declare
+// recovers those panics into an error.
+type Builder struct {
+	m   *Model
+	rng *rand.Rand
+}
+
+// buildError carries an error through a panic inside Declare.
+type buildError struct{ err error }
+
+// Declare builds a model of the given shape and dtype by running body on a
+// fresh graph. Parameters are taken from store when it holds them (their
+// shapes are checked) and otherwise initialized from rng and added to it;
+// a nil store starts an empty one. Any panic in body becomes an error.
+func Declare(s Shape, dt tensor.Dtype, store *Store, rng *rand.Rand, body func(b *Builder)) (m *Model, err error) {
+	if s.In <= 0 || s.Batch <= 0 {
+		return nil, errors.Errorf("graph: invalid shape %+v", s)
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, errors.Errorf("graph: unsupported dtype %v", dt)
+	}
+	if store == nil {
+		store = NewStore()
+	}
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(1, 2))
+	}
+	b := &Builder{m: &Model{G: G.NewGraph(), Shape: s, Dtype: dt, Outputs: map[string]*G.Node{}, Store: store}, rng: rng}
+	defer func() {
+		if r := recover(); r != nil {
+			m = nil
+			if be, ok := r.(buildError); ok {
+				err = be.err
+				return
+			}
+			err = errors.Errorf("graph: building model: %v", r)
+		}
+	}()
+	body(b)
+	if err := b.finish(); err != nil {
+		return nil, err
+	}
+	return b.m, nil
+}
+
+func (b *Builder) finish() error {
+	var loss *G.Node
+	for _, t := range b.m.Terms {
+		if !t.Objective {
+			continue
+		}
+		if loss == nil {
+			loss = t.Node
+			continue
+		}
+		var err error
+		if loss, err = G.Add(loss, t.Node); err != nil {
+			return errors.Wrap(err, "graph: summing the loss")
+		}
+	}
+	if loss == nil {
+		return errors.New("graph: model declares no objective term")
+	}
+	b.m.Loss = loss
+	return nil
+}
+
+// Fail aborts the declaration with err.
+func (b *Builder) Fail(err error) { panic(buildError{err}) }
+
+// Failf aborts the declaration with a formatted error.
+func (b *Builder) Failf(format string, args ...any) { b.Fail(errors.Errorf(format, args...)) }
+
+// Must returns n, or aborts the declaration if err is not nil. It lets a
+// model file call node constructors that return (node, error) inline.
+func (b *Builder) Must(n *G.Node, err error) *G.Node {
+	if err != nil {
+		b.Fail(err)
+	}
+	return n
+}
+
+// Model returns the model being declared (for advanced use).
+func (b *Builder) Model() *Model { return b.m }
+
+// Shape returns the shape the model is built for.
+func (b *Builder) Shape() Shape { return b.m.Shape }
+
+// Rand returns the generator used for parameter initialization.
+func (b *Builder) Rand() *rand.Rand { return b.rng }
+
+// Input declares a Batch×cols input filled by fill before every run.
+func (b *Builder) Input(name string, cols int, fill Filler) *G.Node {
+	if cols <= 0 {
+		b.Failf("graph: input %q: %d columns", name, cols)
+	}
+	for _, in := range b.m.Inputs {
+		if in.Name == name {
+			b.Failf("graph: input %q declared twice", name)
+		}
+	}
+	n := G.NewMatrix(b.m.G, b.m.Dtype, G.WithShape(b.m.Shape.Batch, cols), G.WithName(name))
+	b.m.Inputs = append(b.m.Inputs, &Input{Name: name, Node: n, Cols: cols, Fill: fill})
+	return n
+}
+
+// Batch declares the input that holds the clean minibatch (Batch×In).
+func (b *Builder) Batch(name string) *G.Node {
+	return b.Input(name, b.m.Shape.In, func(dst []float64, x []float32, _ *rand.Rand, _ bool) {
+		for i, v := range x {
+			dst[i] = float64(v)
+		}
+	})
+}
+
+// Param declares a named parameter of the given shape. Its value comes from
+// the store when present, else from init.
+func (b *Builder) Param(name string, shape []int, init Init) *G.Node {
+	t, err := b.m.Store.get(name, shape, b.m.Dtype, func() []float64 { return init(b.rng, shape) })
+	if err != nil {
+		b.Fail(err)
+	}
+	var n *G.Node
+	switch len(shape) {
+	case 1:
+		n = G.NewVector(b.m.G, b.m.Dtype, G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	case 2:
+		n = G.NewMatrix(b.m.G, b.m.Dtype, G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	default:
+		b.Failf("graph: parameter %q: rank %d not supported", name, len(shape))
+	}
+	b.m.Params = append(b.m.Params, n)
+	return n
+}
+
+// Layer is an affine map x·W + b.
+type Layer struct {
+	W, B *G.Node // W is in×out, B is 1×out
+	Pre  *G.Node // x·W + b, before any activation
+}
+
+// Dense declares the affine layer name (parameters name.W, name.b) applied to x,
+// initialized as PyTorch's nn.Linear: U(−1/√in, 1/√in) for weights and bias.
+func (b *Builder) Dense(name string, x *G.Node, out int) Layer {
+	in := x.Shape()[1]
+	l := Layer{
+		W: b.Param(name+".W", []int{in, out}, Uniform(in)),
+		B: b.Param(name+".b", []int{1, out}, Uniform(in)),
+	}
+	xw := b.Must(G.Mul(x, l.W))
+	l.Pre = b.Must(G.BroadcastAdd(xw, l.B, nil, []byte{0}))
+	return l
+}
+
+// Act applies the named activation: "sigmoid", "relu", "tanh" or "linear".
+func (b *Builder) Act(name string, x *G.Node) *G.Node {
+	n, err := Activate(name, x)
+	return b.Must(n, err)
+}
+
+// Activate applies the named activation: "sigmoid", "relu", "tanh" or "linear".
+func Activate(name string, x *G.Node) (*G.Node, error) {
+	switch name {
+	case "sigmoid":
+		return G.Sigmoid(x)
+	case "relu":
+		return G.Rectify(x)
+	case "tanh":
+		return G.Tanh(x)
+	case "linear":
+		return x, nil
+	}
+	return nil, errors.Errorf("unknown activation %q (want sigmoid, relu, tanh or linear)", name)
+}
+
+// Const returns a scalar constant of the model's dtype.
+func (b *Builder) Const(v float64) *G.Node { return Scalar(b.m.G, b.m.Dtype, v) }
+
+// Scalar returns a scalar constant of dtype dt in graph g.
+func Scalar(g *G.ExprGraph, dt tensor.Dtype, v float64) *G.Node {
+	if dt == tensor.Float32 {
+		return G.NewConstant(float32(v))
+	}
+	return G.NewConstant(v)
+}
+
+// Scale returns c·x.
+func (b *Builder) Scale(c float64, x *G.Node) *G.Node {
+	return b.Must(G.Mul(x, b.Const(c)))
+}
+
+// Objective adds a named scalar term to the loss.
+func (b *Builder) Objective(name string, n *G.Node) *G.Node {
+	b.term(name, n, true)
+	return n
+}
+
+// Monitor adds a named scalar term that is reported but not optimized.
+func (b *Builder) Monitor(name string, n *G.Node) *G.Node {
+	b.term(name, n, false)
+	return n
+}
+
+func (b *Builder) term(name string, n *G.Node, obj bool) {
+	if n == nil || !n.IsScalar() {
+		b.Failf("graph: term %q is not a scalar node", name)
+	}
+	if b.m.Term(name) != nil {
+		b.Failf("graph: term %q declared twice", name)
+	}
+	b.m.Terms = append(b.m.Terms, Term{Name: name, Node: n, Objective: obj})
+}
+
+// Output names a node whose value evaluators can read (e.g. "recon", "code").
+func (b *Builder) Output(name string, n *G.Node) *G.Node {
+	if _, dup := b.m.Outputs[name]; dup {
+		b.Failf("graph: output %q declared twice", name)
+	}
+	b.m.Outputs[name] = n
+	return n
+}
+
+func (in *Input) String() string { return fmt.Sprintf("input %s (%d cols)", in.Name, in.Cols) }

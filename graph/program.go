@@ -1,0 +1,225 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Program is a model compiled once into a TapeMachine. A training program
+// also holds the symbolic gradients and a solver.
+type Program struct {
+	M      *Model
+	vm     G.VM
+	solver G.Solver
+	vgs    []G.ValueGrad
+
+	terms    []*G.Value
+	termVals []float64
+	outNames []string
+	outs     []*G.Value
+	outVals  map[string][]float64
+}
+
+// NewTrainer compiles m for training: the loss is differentiated
+// symbolically with respect to every parameter, gradients are bound to the
+// parameters (BindDualValues), and each Run ends with a solver step.
+func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
+	if solver == nil {
+		return nil, errors.New("graph: NewTrainer needs a solver")
+	}
+	if len(m.Params) == 0 {
+		return nil, errors.New("graph: model has no parameters to train")
+	}
+	if _, err := G.Grad(m.Loss, m.Params...); err != nil {
+		return nil, errors.Wrap(err, "graph: symbolic differentiation of the loss")
+	}
+	p := &Program{M: m, solver: solver}
+	p.readTerms()
+	if err := p.compile(G.BindDualValues(m.Params...)); err != nil {
+		return nil, err
+	}
+	p.vgs = G.NodesToValueGrads(m.Params)
+	return p, nil
+}
+
+// NewEvaluator compiles m forward-only; every term and every output named
+// by the model can be read after Run.
+func NewEvaluator(m *Model) (*Program, error) {
+	p := &Program{M: m}
+	p.readTerms()
+	for name, n := range m.Outputs {
+		v := new(G.Value)
+		G.Read(n, v)
+		p.outNames = append(p.outNames, name)
+		p.outs = append(p.outs, v)
+	}
+	p.outVals = map[string][]float64{}
+	if err := p.compile(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// NewGradProgram compiles m with symbolic gradients bound to the
+// parameters but no solver: after Run, each parameter's Grad holds
+// ∂loss/∂param (accumulated over runs until zeroed). For gradient checks.
+func NewGradProgram(m *Model) (*Program, error) {
+	if _, err := G.Grad(m.Loss, m.Params...); err != nil {
+		return nil, errors.Wrap(err, "graph: symbolic differentiation of the loss")
+	}
+	p := &Program{M: m}
+	p.readTerms()
+	if err := p.compile(G.BindDualValues(m.Params...)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Program) readTerms() {
+	for _, t := range p.M.Terms {
+		v := new(G.Value)
+		G.Read(t.Node, v)
+		p.terms = append(p.terms, v)
+	}
+	if p.M.Term("loss") == nil {
+		v := new(G.Value)
+		G.Read(p.M.Loss, v)
+		p.terms = append(p.terms, v)
+	}
+	p.termVals = make([]float64, len(p.terms))
+}
+
+func (p *Program) compile(opts ...G.VMOpt) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("graph: compiling the tape machine: %v", r)
+		}
+	}()
+	p.vm = G.NewTapeMachine(p.M.G, opts...)
+	return nil
+}
+
+// Run sets every input (filled from the minibatch x and rng), runs the
+// machine, steps the solver if this is a training program, and resets the
+// machine. Terms and outputs are copied out before the reset.
+func (p *Program) Run(x []float32, rng *rand.Rand, train bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("graph: run: %v", r)
+		}
+	}()
+	s := p.M.Shape
+	if len(x) != s.Batch*s.In {
+		return errors.Errorf("graph: run: minibatch has %d values, want %d×%d", len(x), s.Batch, s.In)
+	}
+	if err := p.Feed(x, rng, train); err != nil {
+		return err
+	}
+	return p.RunFed()
+}
+
+// Feed fills and sets every input without running.
+func (p *Program) Feed(x []float32, rng *rand.Rand, train bool) error {
+	for _, in := range p.M.Inputs {
+		n := p.M.Shape.Batch * in.Cols
+		if in.buf == nil {
+			in.buf = make([]float64, n)
+			if p.M.Dtype == tensor.Float32 {
+				in.val = tensor.New(tensor.WithShape(p.M.Shape.Batch, in.Cols), tensor.WithBacking(make([]float32, n)))
+			} else {
+				in.val = tensor.New(tensor.WithShape(p.M.Shape.Batch, in.Cols), tensor.WithBacking(make([]float64, n)))
+			}
+		}
+		in.Fill(in.buf, x, rng, train)
+		switch d := in.val.Data().(type) {
+		case []float32:
+			for i, v := range in.buf {
+				d[i] = float32(v)
+			}
+		case []float64:
+			copy(d, in.buf)
+		}
+		if err := G.Let(in.Node, in.val); err != nil {
+			return errors.Wrapf(err, "graph: setting input %s", in.Name)
+		}
+	}
+	return nil
+}
+
+// RunFed runs the machine on the inputs already set (see Feed), steps the
+// solver if any, and resets the machine.
+func (p *Program) RunFed() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("graph: run: %v", r)
+		}
+	}()
+	defer p.vm.Reset()
+	if err := p.vm.RunAll(); err != nil {
+		return errors.Wrap(err, "graph: run")
+	}
+	for i, v := range p.terms {
+		if *v == nil {
+			return errors.Errorf("graph: term %d was not computed", i)
+		}
+		p.termVals[i] = scalarOf(*v)
+	}
+	for i, v := range p.outs {
+		if *v == nil {
+			return errors.Errorf("graph: output %s was not computed", p.outNames[i])
+		}
+		p.outVals[p.outNames[i]] = ToFloat64s((*v).Data(), p.outVals[p.outNames[i]])
+	}
+	if p.solver != nil {
+		if err := p.solver.Step(p.vgs); err != nil {
+			return errors.Wrap(err, "graph: solver step")
+		}
+	}
+	return nil
+}
+
+func scalarOf(v G.Value) float64 {
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d)
+	case float64:
+		return d
+	case []float32:
+		if len(d) == 1 {
+			return float64(d[0])
+		}
+	case []float64:
+		if len(d) == 1 {
+			return d[0]
+		}
+	}
+	panic(fmt.Sprintf("graph: value %v is not a scalar", v))
+}
+
+// Term returns the value of the named term from the last Run ("loss" is
+// always available). ok is false for an unknown name.
+func (p *Program) Term(name string) (v float64, ok bool) {
+	for i, t := range p.M.Terms {
+		if t.Name == name {
+			return p.termVals[i], true
+		}
+	}
+	if name == "loss" {
+		return p.termVals[len(p.termVals)-1], true
+	}
+	return 0, false
+}
+
+// Loss returns the loss of the last Run.
+func (p *Program) Loss() float64 {
+	v, _ := p.Term("loss")
+	return v
+}
+
+// Output returns the named output of the last Run (Batch×cols, row-major).
+// The slice is reused by the next Run.
+func (p *Program) Output(name string) []float64 { return p.outVals[name] }

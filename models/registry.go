@@ -1,0 +1,86 @@
+package models
+
+import (
+	"math/rand/v2"
+	"sort"
+
+	"github.com/aezoo/aezoo/graph"
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// Spec describes a registered model.
+type Spec struct {
+	Name     string
+	Doc      string   // one line
+	Hypers   []string // flag names of the hyperparameters the model reads
+	Defaults Config   // default hyperparameters (Model is set to Name)
+	// Declare declares the model's graph on b.
+	Declare func(c Config, b *graph.Builder)
+}
+
+var registry = map[string]Spec{}
+
+// Register adds a model to the catalogue. It panics on a duplicate name
+// (a programming error at init time).
+func Register(s Spec) {
+	if _, dup := registry[s.Name]; dup {
+		panic("models: duplicate model " + s.Name)
+	}
+	s.Defaults.Model = s.Name
+	registry[s.Name] = s
+}
+
+// Names lists the registered models in catalogue order.
+func Names() []string {
+	order := map[string]int{"plain": 0, "sparse": 1, "topk": 2, "denoising": 3, "contractive": 4, "vae": 5, "lineardae": 6}
+	var names []string
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		oi, ok1 := order[names[i]]
+		oj, ok2 := order[names[j]]
+		switch {
+		case ok1 && ok2:
+			return oi < oj
+		case ok1 != ok2:
+			return ok1
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+// Lookup returns the named model.
+func Lookup(name string) (Spec, error) {
+	s, ok := registry[name]
+	if !ok {
+		return Spec{}, errors.Errorf("unknown model %q (known: %v)", name, Names())
+	}
+	return s, nil
+}
+
+// Defaults returns the named model's default config.
+func Defaults(name string) (Config, error) {
+	s, err := Lookup(name)
+	if err != nil {
+		return Config{}, err
+	}
+	return s.Defaults, nil
+}
+
+// Build validates c and declares its model for data of the given shape.
+// Parameters come from store when it holds them, else are initialized from
+// rng and added to it.
+func Build(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, rng *rand.Rand) (*graph.Model, error) {
+	spec, err := Lookup(c.Model)
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.Validate(c); err != nil {
+		return nil, err
+	}
+	m, err := graph.Declare(s, dt, store, rng, func(b *graph.Builder) { spec.Declare(c, b) })
+	return m, errors.Wrapf(err, "building %s", c.Model)
+}

@@ -1,0 +1,219 @@
+// Package train runs the zoo's training loop: seeded shuffling,
+// minibatches, the per-step random inputs, Adam, per-epoch evaluation, a
+// progress bar and the metrics log. The same seed gives the same numbers.
+package train
+
+import (
+	"context"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/models"
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// Options are the training settings shared by every model.
+type Options struct {
+	Epochs     int     `json:"epochs"`
+	Batch      int     `json:"batch"`
+	LR         float64 `json:"lr"`
+	Seed       uint64  `json:"seed"`
+	Dtype      string  `json:"dtype"`       // float32 or float64
+	Binarize   string  `json:"binarize"`    // none, fixed (x>0.5) or dynamic (resampled every step)
+	TrainLimit int     `json:"train_limit"` // 0: all
+	TestLimit  int     `json:"test_limit"`  // 0: all
+	EvalBatch  int     `json:"eval_batch"`
+}
+
+// DefaultOptions are PyTorch-example defaults: 10 epochs, batch 128, Adam 1e-3.
+func DefaultOptions() Options {
+	return Options{Epochs: 10, Batch: 128, LR: 1e-3, Seed: 1, Dtype: "float32", Binarize: "none", EvalBatch: 500}
+}
+
+// Validate checks the options.
+func (o Options) Validate() error {
+	switch {
+	case o.Epochs < 0:
+		return errors.Errorf("invalid --epochs %d: must be ≥ 0", o.Epochs)
+	case o.Batch <= 0:
+		return errors.Errorf("invalid --batch %d: must be positive", o.Batch)
+	case !(o.LR > 0) || math.IsInf(o.LR, 0):
+		return errors.Errorf("invalid --lr %g: must be positive", o.LR)
+	case o.TrainLimit < 0 || o.TestLimit < 0:
+		return errors.New("invalid --train-limit/--test-limit: must be ≥ 0")
+	}
+	if _, err := graph.ParseDtype(o.Dtype); err != nil {
+		return err
+	}
+	switch o.Binarize {
+	case "", "none", "fixed", "dynamic":
+	default:
+		return errors.Errorf("invalid --binarize %q (want none, fixed or dynamic)", o.Binarize)
+	}
+	return nil
+}
+
+// EpochLog is one line of metrics.jsonl.
+type EpochLog struct {
+	Epoch       int                `json:"epoch"`
+	Step        int                `json:"step"`
+	TrainLoss   float64            `json:"train_loss"`
+	TestLoss    float64            `json:"test_loss"`
+	TestRecon   float64            `json:"test_recon"`
+	TestPenalty float64            `json:"test_penalty"`
+	TestTerms   map[string]float64 `json:"test_terms"`
+	TestBCE     float64            `json:"test_bce_per_image"`
+	TestMSE     float64            `json:"test_mse_per_pixel"`
+	Seconds     float64            `json:"seconds"` // training time of this epoch (no evaluation)
+	SamplesPerS float64            `json:"samples_per_s"`
+}
+
+// Trainer trains one model. Create it with New, then call Run.
+type Trainer struct {
+	Config      models.Config
+	Opt         Options
+	Dtype       tensor.Dtype
+	Train, Test *data.Dataset
+	Store       *graph.Store
+	Adam        *graph.Adam
+	Eval        *eval.Evaluator
+	Prog        *graph.Program
+
+	Epoch int // epochs finished
+	Step  int // steps taken
+
+	// Progress, when set, receives a progress bar (use a terminal).
+	Progress io.Writer
+	// OnEpoch, when set, is called after each epoch's evaluation.
+	OnEpoch func(t *Trainer, log EpochLog, test eval.Metrics) error
+
+	PCG *rand.PCG // the training stream: shuffling, noise, ε
+	rng *rand.Rand
+
+	idx   []int
+	batch []float32
+}
+
+// New prepares training of c on train, evaluating on test. A nil store
+// initializes the parameters from the seed.
+func New(c models.Config, o Options, trainSet, testSet *data.Dataset, store *graph.Store) (*Trainer, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if trainSet == nil || trainSet.N < o.Batch {
+		n := 0
+		if trainSet != nil {
+			n = trainSet.N
+		}
+		return nil, errors.Errorf("training set has %d examples, fewer than one batch of %d", n, o.Batch)
+	}
+	if testSet == nil || testSet.N == 0 {
+		return nil, errors.New("empty test set")
+	}
+	if testSet.D != trainSet.D {
+		return nil, errors.Errorf("test images have %d pixels, training images %d", testSet.D, trainSet.D)
+	}
+	dt, _ := graph.ParseDtype(o.Dtype)
+	t := &Trainer{Config: c, Opt: o, Dtype: dt, Train: trainSet, Test: testSet, Store: store}
+	switch o.Binarize {
+	case "fixed":
+		t.Train, t.Test = trainSet.Binarized(0.5), testSet.Binarized(0.5)
+	case "dynamic":
+		t.Test = BinarizeTest(testSet, o.Seed)
+	}
+	if t.Store == nil {
+		t.Store = graph.NewStore()
+	}
+	m, err := models.Build(c, graph.Shape{In: trainSet.D, Batch: o.Batch}, dt, t.Store, rand.New(rand.NewPCG(o.Seed, 0x1)))
+	if err != nil {
+		return nil, err
+	}
+	t.Adam = graph.NewAdam(o.LR)
+	if t.Prog, err = graph.NewTrainer(m, t.Adam); err != nil {
+		return nil, errors.Wrapf(err, "compiling %s", c.Model)
+	}
+	t.Eval = eval.NewEvaluator(c, dt, t.Store, o.EvalBatch, o.Seed)
+	t.PCG = rand.NewPCG(o.Seed, 0x2)
+	t.rng = rand.New(t.PCG)
+	t.idx = make([]int, trainSet.N)
+	t.batch = make([]float32, o.Batch*trainSet.D)
+	return t, nil
+}
+
+// StepsPerEpoch is the number of full minibatches per epoch (the remainder
+// of the shuffled training set is skipped).
+func (t *Trainer) StepsPerEpoch() int { return t.Train.N / t.Opt.Batch }
+
+// Run trains the remaining epochs. It stops early, with ctx's error, when
+// ctx is cancelled (after finishing the current step).
+func (t *Trainer) Run(ctx context.Context) error {
+	for t.Epoch < t.Opt.Epochs {
+		if err := t.RunEpoch(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunEpoch trains one epoch, evaluates on the test set and calls OnEpoch.
+func (t *Trainer) RunEpoch(ctx context.Context) error {
+	steps := t.StepsPerEpoch()
+	for i := range t.idx {
+		t.idx[i] = i
+	}
+	t.rng.Shuffle(len(t.idx), func(i, j int) { t.idx[i], t.idx[j] = t.idx[j], t.idx[i] })
+	bar := newBar(t.Progress, t.Epoch+1, t.Opt.Epochs, steps)
+	start := time.Now()
+	var sum float64
+	for s := 0; s < steps; s++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t.Train.Gather(t.idx[s*t.Opt.Batch:(s+1)*t.Opt.Batch], t.batch)
+		if t.Opt.Binarize == "dynamic" {
+			data.SampleBinary(t.rng, t.batch, t.batch)
+		}
+		if err := t.Prog.Run(t.batch, t.rng, true); err != nil {
+			return errors.Wrapf(err, "epoch %d, step %d", t.Epoch+1, t.Step+1)
+		}
+		t.Step++
+		loss := t.Prog.Loss()
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return errors.Errorf("training diverged: loss is %v at epoch %d, step %d (try a smaller --lr)", loss, t.Epoch+1, t.Step)
+		}
+		sum += loss
+		bar.update(s+1, sum/float64(s+1))
+	}
+	secs := time.Since(start).Seconds()
+	bar.done()
+	t.Epoch++
+	mt, err := t.Eval.Evaluate(t.Test)
+	if err != nil {
+		return errors.Wrapf(err, "evaluating after epoch %d", t.Epoch)
+	}
+	log := EpochLog{
+		Epoch: t.Epoch, Step: t.Step, TrainLoss: sum / float64(max(steps, 1)),
+		TestLoss: mt.Loss, TestRecon: mt.Terms["recon"], TestPenalty: mt.Loss - mt.Terms["recon"], TestTerms: mt.Terms,
+		TestBCE: mt.BCEPerImage, TestMSE: mt.MSEPerPixel,
+		Seconds: secs, SamplesPerS: float64(steps*t.Opt.Batch) / secs,
+	}
+	if t.OnEpoch != nil {
+		return t.OnEpoch(t, log, mt)
+	}
+	return nil
+}
+
+// BinarizeTest samples a binarization of a test set once, from a stream
+// fixed by seed, for dynamically binarized runs.
+func BinarizeTest(ds *data.Dataset, seed uint64) *data.Dataset {
+	b := *ds
+	b.X = make([]float32, len(ds.X))
+	data.SampleBinary(rand.New(rand.NewPCG(seed, 0xb1)), ds.X, b.X)
+	return &b
+}

@@ -1,0 +1,120 @@
+package train
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/models"
+)
+
+func testData(t *testing.T) (*data.Dataset, *data.Dataset) {
+	t.Helper()
+	tr, te, err := data.LoadMNIST(data.Testdata(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, te
+}
+
+func smallPlain() (models.Config, Options) {
+	c, _ := models.Defaults("plain")
+	c.Hidden = 32
+	o := DefaultOptions()
+	o.Epochs, o.Batch, o.LR = 5, 50, 3e-3
+	return c, o
+}
+
+// run trains and returns the epoch logs (with timings zeroed).
+func run(t *testing.T, c models.Config, o Options) ([]EpochLog, eval.Metrics, eval.Metrics) {
+	t.Helper()
+	tr, te := testData(t)
+	tt, err := New(c, o, tr, te, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := tt.Eval.Evaluate(tt.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []EpochLog
+	tt.OnEpoch = func(_ *Trainer, l EpochLog, _ eval.Metrics) error {
+		l.Seconds, l.SamplesPerS = 0, 0
+		logs = append(logs, l)
+		return nil
+	}
+	if err := tt.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := tt.Eval.Evaluate(tt.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logs, before, after
+}
+
+func TestTrainingLowersTestLoss(t *testing.T) {
+	c, o := smallPlain()
+	logs, before, after := run(t, c, o)
+	if got := len(logs); got != o.Epochs {
+		t.Fatalf("%d epoch logs, want %d", got, o.Epochs)
+	}
+	if steps := logs[len(logs)-1].Step; steps != o.Epochs*(2000/o.Batch) {
+		t.Errorf("took %d steps, want %d", steps, o.Epochs*(2000/o.Batch))
+	}
+	t.Logf("test loss %.2f → %.2f over %d steps", before.Loss, after.Loss, logs[len(logs)-1].Step)
+	// An untrained 784-32-784 sigmoid AE scores ≈ 540 nats; 200 Adam steps bring it well below 200.
+	if !(after.Loss < 0.4*before.Loss) || after.Loss > 250 {
+		t.Errorf("test loss %.2f → %.2f: training did not lower it enough", before.Loss, after.Loss)
+	}
+	if logs[len(logs)-1].TestLoss != after.Loss {
+		t.Errorf("last epoch log has test loss %v, evaluation gives %v", logs[len(logs)-1].TestLoss, after.Loss)
+	}
+	for i := 1; i < len(logs); i++ {
+		if logs[i].TrainLoss >= logs[i-1].TrainLoss {
+			t.Errorf("train loss rose from epoch %d to %d: %.3f → %.3f", i, i+1, logs[i-1].TrainLoss, logs[i].TrainLoss)
+		}
+	}
+}
+
+func TestSameSeedSameMetrics(t *testing.T) {
+	c, o := smallPlain()
+	o.Epochs = 2
+	a, _, _ := run(t, c, o)
+	b, _, _ := run(t, c, o)
+	for i := range a {
+		if a[i].TrainLoss != b[i].TrainLoss || a[i].TestLoss != b[i].TestLoss || a[i].TestBCE != b[i].TestBCE {
+			t.Errorf("epoch %d differs between runs with the same seed: %+v vs %+v", i+1, a[i], b[i])
+		}
+	}
+	o.Seed++
+	d, _, _ := run(t, c, o)
+	if d[0].TrainLoss == a[0].TrainLoss {
+		t.Errorf("a different seed gave the same train loss %v", d[0].TrainLoss)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(o *Options)
+		ok   bool
+	}{
+		{"defaults", func(o *Options) {}, true},
+		{"zero epochs", func(o *Options) { o.Epochs = 0 }, true},
+		{"negative epochs", func(o *Options) { o.Epochs = -1 }, false},
+		{"zero batch", func(o *Options) { o.Batch = 0 }, false},
+		{"zero lr", func(o *Options) { o.LR = 0 }, false},
+		{"negative lr", func(o *Options) { o.LR = -1e-3 }, false},
+		{"bad dtype", func(o *Options) { o.Dtype = "float16" }, false},
+		{"bad binarize", func(o *Options) { o.Binarize = "maybe" }, false},
+		{"dynamic", func(o *Options) { o.Binarize = "dynamic" }, true},
+	} {
+		o := DefaultOptions()
+		tc.mod(&o)
+		if err := o.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
