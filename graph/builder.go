@@ -69,6 +69,9 @@ type Model struct {
 	Loss    *G.Node
 	Outputs map[string]*G.Node
 	Store   *Store
+	// Schedules are called by the trainer before each epoch (0-based) of
+	// epochs, to change hyperparameters that the graph reads at run time.
+	Schedules []func(epoch, epochs int)
 }
 
 // Term returns the named term node, or nil.
@@ -141,10 +144,7 @@ func (b *Builder) finish() error {
 			return errors.Wrap(err, "graph: summing the loss")
 		}
 	}
-	if loss == nil {
-		return errors.New("graph: model declares no objective term")
-	}
-	b.m.Loss = loss
+	b.m.Loss = loss // nil for forward-only graphs such as a decoder alone
 	return nil
 }
 
@@ -293,6 +293,9 @@ func (b *Builder) term(name string, n *G.Node, obj bool) {
 	}
 	b.m.Terms = append(b.m.Terms, Term{Name: name, Node: n, Objective: obj})
 }
+
+// Schedule registers a function the trainer calls before each epoch.
+func (b *Builder) Schedule(f func(epoch, epochs int)) { b.m.Schedules = append(b.m.Schedules, f) }
 
 // Output names a node whose value evaluators can read (e.g. "recon", "code").
 func (b *Builder) Output(name string, n *G.Node) *G.Node {

@@ -34,6 +34,9 @@ func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
 	if len(m.Params) == 0 {
 		return nil, errors.New("graph: model has no parameters to train")
 	}
+	if m.Loss == nil {
+		return nil, errors.New("graph: model declares no objective term")
+	}
 	if _, err := G.Grad(m.Loss, m.Params...); err != nil {
 		return nil, errors.Wrap(err, "graph: symbolic differentiation of the loss")
 	}
@@ -68,6 +71,9 @@ func NewEvaluator(m *Model) (*Program, error) {
 // parameters but no solver: after Run, each parameter's Grad holds
 // ∂loss/∂param (accumulated over runs until zeroed). For gradient checks.
 func NewGradProgram(m *Model) (*Program, error) {
+	if m.Loss == nil {
+		return nil, errors.New("graph: model declares no objective term")
+	}
 	if _, err := G.Grad(m.Loss, m.Params...); err != nil {
 		return nil, errors.Wrap(err, "graph: symbolic differentiation of the loss")
 	}
@@ -85,7 +91,7 @@ func (p *Program) readTerms() {
 		G.Read(t.Node, v)
 		p.terms = append(p.terms, v)
 	}
-	if p.M.Term("loss") == nil {
+	if p.M.Loss != nil && p.M.Term("loss") == nil {
 		v := new(G.Value)
 		G.Read(p.M.Loss, v)
 		p.terms = append(p.terms, v)
@@ -208,7 +214,7 @@ func (p *Program) Term(name string) (v float64, ok bool) {
 			return p.termVals[i], true
 		}
 	}
-	if name == "loss" {
+	if name == "loss" && p.M.Loss != nil {
 		return p.termVals[len(p.termVals)-1], true
 	}
 	return 0, false

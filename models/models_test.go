@@ -41,6 +41,19 @@ func gradCases() []struct {
 		{"plain/sigmoid/bce", tiny("plain", nil)},
 		{"plain/tanh/mse", tiny("plain", func(c *Config) { c.Activation, c.Loss = "tanh", "mse" })},
 		{"plain/relu/bce", tiny("plain", func(c *Config) { c.Activation = "relu" })},
+		{"sparse/l1/relu", tiny("sparse", func(c *Config) { c.Lambda = 0.3 })},
+		{"sparse/kl/sigmoid", tiny("sparse", func(c *Config) { c.Sparsity, c.Activation, c.Beta = "kl", "sigmoid", 0.5 })},
+		{"topk/linear", tiny("topk", func(c *Config) { c.K = 2 })},
+		{"topk/relu", tiny("topk", func(c *Config) { c.K, c.Activation = 3, "relu" })},
+		{"denoising/gaussian", tiny("denoising", func(c *Config) { c.Noise, c.NoiseLevel = "gaussian", 0.3 })},
+		{"denoising/masking", tiny("denoising", nil)},
+		{"denoising/saltpepper", tiny("denoising", func(c *Config) { c.Noise, c.NoiseLevel = "saltpepper", 0.2 })},
+		{"contractive/sigmoid", tiny("contractive", func(c *Config) { c.Lambda = 0.7 })},
+		{"contractive/tanh", tiny("contractive", func(c *Config) { c.Activation, c.Lambda = "tanh", 0.7 })},
+		{"contractive/relu", tiny("contractive", func(c *Config) { c.Activation, c.Lambda = "relu", 0.7 })},
+		{"vae", tiny("vae", func(c *Config) { c.Latent = 3 })},
+		{"vae/beta", tiny("vae", func(c *Config) { c.Latent, c.Beta = 2, 4 })},
+		{"lineardae", tiny("lineardae", func(c *Config) { c.NoiseLevel = 0.2 })},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aezoo/aezoo/graph"
 	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -17,6 +18,9 @@ type Spec struct {
 	Defaults Config   // default hyperparameters (Model is set to Name)
 	// Declare declares the model's graph on b.
 	Declare func(c Config, b *graph.Builder)
+	// Decoder, for generative models, declares the decoder alone from a
+	// latent code z (Batch×Latent), naming its "recon" output.
+	Decoder func(c Config, b *graph.Builder, z *G.Node)
 }
 
 var registry = map[string]Spec{}
@@ -83,4 +87,25 @@ func Build(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, rng *ra
 	}
 	m, err := graph.Declare(s, dt, store, rng, func(b *graph.Builder) { spec.Declare(c, b) })
 	return m, errors.Wrapf(err, "building %s", c.Model)
+}
+
+// BuildDecoder declares the decoder of a generative model alone: an input
+// "z" of c.Latent columns, filled by fill before every run, and the
+// "recon" output. The parameters must already be in store.
+func BuildDecoder(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, fill graph.Filler) (*graph.Model, error) {
+	spec, err := Lookup(c.Model)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Decoder == nil {
+		return nil, errors.Errorf("model %s is not generative: it cannot decode samples from a prior", c.Model)
+	}
+	if err := spec.Validate(c); err != nil {
+		return nil, err
+	}
+	m, err := graph.Declare(s, dt, store, nil, func(b *graph.Builder) {
+		z := b.Input("z", c.Latent, fill)
+		spec.Decoder(c, b, z)
+	})
+	return m, errors.Wrapf(err, "building the %s decoder", c.Model)
 }

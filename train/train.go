@@ -164,6 +164,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 // RunEpoch trains one epoch, evaluates on the test set and calls OnEpoch.
 func (t *Trainer) RunEpoch(ctx context.Context) error {
 	steps := t.StepsPerEpoch()
+	for _, f := range t.Prog.M.Schedules {
+		f(t.Epoch, t.Opt.Epochs)
+	}
 	for i := range t.idx {
 		t.idx[i] = i
 	}

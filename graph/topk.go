@@ -1,0 +1,172 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"sort"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TopK keeps, in each row of the matrix x, the k largest values and sets
+// the others to 0 (Makhzani & Frey's k-sparse code). Ties are broken by
+// position: among equal values the lower column index is kept. Its gradient
+// flows only through the kept entries.
+//
+// k is read at every run, so a schedule may change *k between runs (it must
+// stay in 1..columns). The op's hash includes the address and value of k.
+func TopK(x *G.Node, k *int) (*G.Node, error) {
+	if x.Dims() != 2 {
+		return nil, errors.Errorf("TopK: need a matrix, got shape %v", x.Shape())
+	}
+	if *k <= 0 || *k > x.Shape()[1] {
+		return nil, errors.Errorf("TopK: k=%d outside 1..%d", *k, x.Shape()[1])
+	}
+	return G.ApplyOp(topKOp{k: k}, x)
+}
+
+// topKOp is the forward op: y = x ⊙ mask_k(x).
+type topKOp struct{ k *int }
+
+// topKGradOp is the backward op: (x, dy) ↦ dy ⊙ mask_k(x).
+type topKGradOp struct{ k *int }
+
+func (op topKOp) Arity() int     { return 1 }
+func (op topKGradOp) Arity() int { return 2 }
+
+func (op topKOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+
+func (op topKGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+
+func (op topKOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+
+func (op topKGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+
+func (op topKOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != 1 {
+		return nil, errors.Errorf("topk: %d inputs", len(vals))
+	}
+	return maskTopK(vals[0], vals[0], *op.k)
+}
+
+func (op topKGradOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != 2 {
+		return nil, errors.Errorf("topk grad: %d inputs", len(vals))
+	}
+	return maskTopK(vals[0], vals[1], *op.k)
+}
+
+// maskTopK returns src with every entry zeroed except, in each row, those at
+// the positions of the k largest entries of sel.
+func maskTopK(sel, src G.Value, k int) (G.Value, error) {
+	st, ok1 := sel.(tensor.Tensor)
+	vt, ok2 := src.(tensor.Tensor)
+	if !ok1 || !ok2 || st.Dims() != 2 || !st.Shape().Eq(vt.Shape()) {
+		return nil, errors.Errorf("topk: want two matrices of one shape, got %v and %v", sel.Shape(), src.Shape())
+	}
+	rows, cols := st.Shape()[0], st.Shape()[1]
+	if k <= 0 || k > cols {
+		return nil, errors.Errorf("topk: k=%d outside 1..%d", k, cols)
+	}
+	switch s := st.Data().(type) {
+	case []float32:
+		v, ok := vt.Data().([]float32)
+		if !ok {
+			return nil, errors.New("topk: mixed dtypes")
+		}
+		out := make([]float32, len(v))
+		keepTopK(s, v, out, rows, cols, k)
+		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(out)), nil
+	case []float64:
+		v, ok := vt.Data().([]float64)
+		if !ok {
+			return nil, errors.New("topk: mixed dtypes")
+		}
+		out := make([]float64, len(v))
+		keepTopK(s, v, out, rows, cols, k)
+		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(out)), nil
+	}
+	return nil, errors.Errorf("topk: unsupported dtype %v", st.Dtype())
+}
+
+// keepTopK copies into out, row by row, the entries of v at the positions
+// of the k largest entries of s (ties: lower index first).
+func keepTopK[T float32 | float64](s, v, out []T, rows, cols, k int) {
+	idx := make([]int, cols)
+	for r := 0; r < rows; r++ {
+		row := s[r*cols : (r+1)*cols]
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.Slice(idx, func(a, b int) bool {
+			ia, ib := idx[a], idx[b]
+			if row[ia] != row[ib] {
+				return row[ia] > row[ib]
+			}
+			return ia < ib
+		})
+		for _, j := range idx[:k] {
+			out[r*cols+j] = v[r*cols+j]
+		}
+	}
+}
+
+// TopKMask returns, for a row-major rows×cols matrix s, the 0/1 mask of
+// the k largest entries of each row (the rule TopK uses).
+func TopKMask(s []float64, rows, cols, k int) []float64 {
+	ones := make([]float64, len(s))
+	for i := range ones {
+		ones[i] = 1
+	}
+	out := make([]float64, len(s))
+	keepTopK(s, ones, out, rows, cols, k)
+	return out
+}
+
+func (op topKOp) ReturnsPtr() bool          { return false }
+func (op topKGradOp) ReturnsPtr() bool      { return false }
+func (op topKOp) CallsExtern() bool         { return false }
+func (op topKGradOp) CallsExtern() bool     { return false }
+func (op topKOp) OverwritesInput() int      { return -1 }
+func (op topKGradOp) OverwritesInput() int  { return -1 }
+func (op topKOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "topk(k=%p:%d)", op.k, *op.k) }
+func (op topKGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "topkgrad(k=%p:%d)", op.k, *op.k) }
+func (op topKOp) Hashcode() uint32          { return hashOf(op) }
+func (op topKGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op topKOp) String() string            { return fmt.Sprintf("TopK{k=%d}", *op.k) }
+func (op topKGradOp) String() string        { return fmt.Sprintf("TopKGrad{k=%d}", *op.k) }
+
+func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+// DiffWRT implements gorgonia.SDOp: TopK is differentiable in its input.
+func (op topKOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+// SymDiff implements gorgonia.SDOp: ∂L/∂x = ∂L/∂y ⊙ mask_k(x).
+func (op topKOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, errors.Errorf("topk: %d inputs", len(inputs))
+	}
+	dx, err := G.ApplyOp(topKGradOp(op), inputs[0], grad)
+	if err != nil {
+		return nil, errors.Wrap(err, "topk: gradient")
+	}
+	return G.Nodes{dx}, nil
+}

@@ -1,0 +1,50 @@
+package models
+
+import (
+	"math/rand/v2"
+
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/graph"
+)
+
+// The denoising autoencoder (Vincent et al. 2008): encode a corrupted copy
+// of the input, reconstruct the clean one. A fresh corruption is drawn from
+// the run's seeded generator at every training step; evaluation feeds the
+// clean input.
+//
+//	x̃    ~ q(x̃ | x)                 (gaussian: x + σε; masking: zero a fraction ν; salt-and-pepper)
+//	h    = act(x̃·W + b)
+//	loss = BCE(x̂, x)
+func init() {
+	Register(Spec{
+		Name:     "denoising",
+		Doc:      "denoising autoencoder: reconstruct x from a corrupted x̃ (gaussian, masking, salt-and-pepper)",
+		Hypers:   []string{"hidden", "activation", "loss", "noise", "noise-level"},
+		Defaults: Config{Hidden: 256, Activation: "sigmoid", Loss: "bce", Noise: "masking", NoiseLevel: 0.25},
+		Declare: func(c Config, b *graph.Builder) {
+			x := b.Batch("x")
+			xt := b.Input("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: c.Noise, Level: c.NoiseLevel}))
+			h, _ := encode(b, c, xt)
+			reconstruct(b, c, h, x)
+		},
+	})
+}
+
+// corrupter fills an input with a corrupted copy of the minibatch when
+// training and with the clean minibatch otherwise.
+func corrupter(q data.Corruption) graph.Filler {
+	var buf []float32
+	return func(dst []float64, x []float32, rng *rand.Rand, train bool) {
+		if len(buf) != len(x) {
+			buf = make([]float32, len(x))
+		}
+		if train {
+			q.Apply(rng, x, buf)
+		} else {
+			copy(buf, x)
+		}
+		for i, v := range buf {
+			dst[i] = float64(v)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package models
+
+import (
+	"math/rand/v2"
+
+	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/losses"
+	G "gorgonia.org/gorgonia"
+)
+
+// The variational autoencoder (Kingma & Welling 2014), configured as
+// pytorch/examples/vae: 784-400-(20,20)-400-784, ReLU.
+//
+//	e      = relu(x·W + b)
+//	μ, log σ² = e·Wμ + bμ, e·Wσ + bσ
+//	z      = μ + exp(½ log σ²) ⊙ ε,    ε ~ N(0, I) fed every step
+//	x̂      = sigmoid(relu(z·V + c)·U + d)
+//	loss   = BCE(x̂, x) + β·KL(N(μ, σ²) ‖ N(0, I))      (per image: −ELBO for β = 1)
+func init() {
+	Register(Spec{
+		Name:     "vae",
+		Doc:      "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I); sample from the prior",
+		Hypers:   []string{"hidden", "latent", "beta"},
+		Defaults: Config{Hidden: 400, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1},
+		Declare: func(c Config, b *graph.Builder) {
+			x := b.Batch("x")
+			eps := b.Input("eps", c.Latent, standardNormal)
+			e := b.Act("relu", b.Dense("enc", x, c.Hidden).Pre)
+			mu := b.Output("code", b.Dense("mu", e, c.Latent).Pre)
+			logVar := b.Output("logvar", b.Dense("logvar", e, c.Latent).Pre)
+			sigma := b.Must(G.Exp(b.Scale(0.5, logVar)))
+			z := b.Must(G.Add(mu, b.Must(G.HadamardProd(sigma, eps))))
+			vaeDecoder(c, b, z)
+			b.Objective("recon", b.Must(losses.BCEWithLogits(b.Model().Outputs["logits"], x)))
+			kl := b.Monitor("kl", b.Must(losses.GaussianKL(mu, logVar)))
+			b.Objective("penalty", b.Scale(c.Beta, kl))
+		},
+		Decoder: vaeDecoder,
+	})
+}
+
+// vaeDecoder declares x̂ = sigmoid(relu(z·V + c)·U + d), naming "logits"
+// and "recon".
+func vaeDecoder(c Config, b *graph.Builder, z *G.Node) {
+	d := b.Act("relu", b.Dense("dec1", z, c.Hidden).Pre)
+	l := b.Output("logits", b.Dense("dec", d, b.Shape().In).Pre)
+	b.Output("recon", b.Must(G.Sigmoid(l)))
+}
+
+// standardNormal fills ε ~ N(0, I) (in training and evaluation alike: the
+// test loss is a one-sample estimate of −ELBO, as in pytorch/examples).
+func standardNormal(dst []float64, _ []float32, rng *rand.Rand, _ bool) {
+	for i := range dst {
+		dst[i] = rng.NormFloat64()
+	}
+}
