@@ -87,7 +87,7 @@ func TestCorruptionApply(t *testing.T) {
 		{Corruption{"masking", 0}, 0.3, stats{same: 1}},
 		{Corruption{"masking", 0.25}, 0.3, stats{zeros: 0.25, same: 0.75, mean: -0.3 * 0.25, std: 0.3 * math.Sqrt(0.25*0.75)}},
 		{Corruption{"masking", 0.7}, 1, stats{zeros: 0.7, ones: 0.3, same: 0.3, mean: -0.7, std: math.Sqrt(0.7 * 0.3)}},
-		{Corruption{"saltpepper", 0.4}, 0.3, stats{zeros: 0.2, ones: 0.2, same: 0.6, mean: 0.2*(-0.3) + 0.2*0.7, std: math.Sqrt(0.2*0.09+0.2*0.49 - 0.08*0.08)}},
+		{Corruption{"saltpepper", 0.4}, 0.3, stats{zeros: 0.2, ones: 0.2, same: 0.6, mean: 0.2*(-0.3) + 0.2*0.7, std: math.Sqrt(0.2*0.09 + 0.2*0.49 - 0.08*0.08)}},
 		{Corruption{"saltpepper", 0.1}, 0.5, stats{zeros: 0.05, ones: 0.05, same: 0.9, std: math.Sqrt(0.1 * 0.25)}},
 		{Corruption{"gaussian", 0.2}, 0.5, stats{mean: 0, std: 0.2}},
 		{Corruption{"gaussian", 1}, 0.5, stats{mean: 0, std: 1}},

@@ -16,7 +16,7 @@ type Dataset struct {
 // Row returns example i as a slice of length D that shares memory with X.
 // It returns nil if i is outside [0, N).
 func (d *Dataset) Row(i int) []float32 {
-	if d == nil || i < 0 || i >= d.N || (i+1)*d.D > len(d.X) {
+	if d == nil || i < 0 || i >= d.N || d.D < 0 || (i+1)*d.D > len(d.X) {
 		return nil
 	}
 	return d.X[i*d.D : (i+1)*d.D : (i+1)*d.D]
@@ -54,10 +54,10 @@ func (d *Dataset) Limit(n int) *Dataset {
 	}
 	out := *d
 	out.N = n
-	if n*d.D <= len(d.X) {
-		out.X = d.X[: n*d.D : n*d.D]
+	if end := n * d.D; end >= 0 && end <= len(d.X) {
+		out.X = d.X[:end:end]
 	}
-	if n <= len(d.Labels) {
+	if n >= 0 && n <= len(d.Labels) {
 		out.Labels = d.Labels[:n:n]
 	}
 	return &out

@@ -176,3 +176,20 @@ func TestSampleBinary(t *testing.T) {
 		t.Errorf("short: %v", short)
 	}
 }
+
+// TestDatasetInconsistent checks that methods on a Dataset whose fields
+// disagree return without panicking.
+func TestDatasetInconsistent(t *testing.T) {
+	for _, d := range []*Dataset{
+		nil,
+		{N: 3, D: 2, X: []float32{1}},
+		{N: 3, D: -2, X: []float32{1, 2}, Labels: []uint8{1}},
+		{N: -1, D: 2},
+	} {
+		_ = d.Row(1)
+		d.Gather([]int{0, 1, 2}, make([]float32, 6))
+		_ = d.Limit(2)
+		_ = d.Limit(0)
+		_ = d.Binarized(0.5)
+	}
+}

@@ -143,7 +143,7 @@ func TestReadIDXNilReader(t *testing.T) {
 // TestReadIDXHugeDimsNoAlloc checks that a tiny input that declares a huge
 // array is rejected without allocating memory for that array.
 func TestReadIDXHugeDimsNoAlloc(t *testing.T) {
-	in := encodeIDX(0x08, []uint32{60000, 28, 28}, make([]byte, 10)) // declares 47 MB
+	in := encodeIDX(0x08, []uint32{60000, 28, 28}, make([]byte, 10))    // declares 47 MB
 	in4 := encodeIDX(0x08, []uint32{1 << 15, 1 << 15, 1, 1}, []byte{1}) // declares 1 GiB
 	const limit = 1 << 20
 	for _, src := range [][]byte{in, in4} {

@@ -135,11 +135,24 @@ func NewDataset(images, labels *IDX, limit int) (*Dataset, error) {
 	if len(labels.Dims) != 1 {
 		return nil, errors.Errorf("labels must have rank 1, got dims %s", dimString(labels.Dims))
 	}
+	for _, m := range []*IDX{images, labels} {
+		for _, d := range m.Dims {
+			if d < 0 || d > maxIDXElements {
+				return nil, errors.Errorf("invalid dims %s", dimString(m.Dims))
+			}
+		}
+	}
 	n, rows, cols := images.Dims[0], images.Dims[1], images.Dims[2]
+	if rows > 0 && cols > maxIDXElements/rows {
+		return nil, errors.Errorf("invalid dims %s: too many pixels per image", dimString(images.Dims))
+	}
 	if n != labels.Dims[0] {
 		return nil, errors.Errorf("image/label count mismatch: %d images, %d labels", n, labels.Dims[0])
 	}
 	dim := rows * cols
+	if dim > 0 && n > maxIDXElements/dim {
+		return nil, errors.Errorf("invalid dims %s: too many elements", dimString(images.Dims))
+	}
 	if len(images.Data) != n*dim || len(labels.Data) != n {
 		return nil, errors.Errorf("inconsistent IDX: dims %s with %d bytes, dims %s with %d bytes",
 			dimString(images.Dims), len(images.Data), dimString(labels.Dims), len(labels.Data))

@@ -189,6 +189,9 @@ func TestNewDatasetErrors(t *testing.T) {
 		{"rank", &IDX{Dims: []int{4}, Data: []byte{1, 2, 3, 4}}, lbl, "rank 3"},
 		{"short-data", &IDX{Dims: []int{2, 1, 2}, Data: []byte{1}}, lbl, "inconsistent"},
 		{"count", img, &IDX{Dims: []int{1}, Data: []byte{0}}, "2 images, 1 labels"},
+		{"negative", &IDX{Dims: []int{0, -5, 5}}, &IDX{Dims: []int{0}}, "invalid dims"},
+		{"overflow", &IDX{Dims: []int{2, 1 << 40, 1 << 40}}, lbl, "invalid dims"},
+		{"overflow-product", &IDX{Dims: []int{1 << 20, 1 << 10, 1 << 10}}, &IDX{Dims: []int{1 << 20}}, "too many"},
 	} {
 		_, err := NewDataset(test.img, test.lbl, 0)
 		if err == nil || !strings.Contains(err.Error(), test.wantErr) {

@@ -109,3 +109,32 @@ func BuildDecoder(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, 
 	})
 	return m, errors.Wrapf(err, "building the %s decoder", c.Model)
 }
+
+// Extend registers a new model named name: the base model's graph plus the
+// nodes that extra declares — typically a new penalty term, built from the
+// base model's outputs (b.Model().Outputs["code"], …). The new model has the
+// base model's hyperparameters and defaults, and also reads "lambda".
+func Extend(base, name, doc string, extra func(c Config, b *graph.Builder)) error {
+	s, err := Lookup(base)
+	if err != nil {
+		return err
+	}
+	if _, dup := registry[name]; dup {
+		return errors.Errorf("model %q is already registered", name)
+	}
+	declare := s.Declare
+	s.Name, s.Doc = name, doc
+	s.Declare = func(c Config, b *graph.Builder) {
+		declare(c, b)
+		extra(c, b)
+	}
+	hasLambda := false
+	for _, h := range s.Hypers {
+		hasLambda = hasLambda || h == "lambda"
+	}
+	if !hasLambda {
+		s.Hypers = append(append([]string(nil), s.Hypers...), "lambda")
+	}
+	Register(s)
+	return nil
+}

@@ -4,6 +4,7 @@
 //	zoo list [--json]
 //	zoo train MODEL --out DIR [flags]
 //	zoo eval DIR [--json]
+//	zoo sample DIR [--n 64] [--out samples.png] [--interpolate FILE] [--manifold FILE]
 //
 // Run `zoo COMMAND --help` for the flags of a command. Exit status: 0 on
 // success, 1 on failure, 2 on bad usage.
@@ -39,6 +40,7 @@ func init() {
 		{"list", "[--json]", "list the models and their hyperparameters with defaults", cmdList},
 		{"train", "MODEL --out DIR [flags]", "train a model and write its run folder", cmdTrain},
 		{"eval", "DIR [--json]", "reload a trained model and recompute its test metrics", cmdEval},
+		{"sample", "DIR [--n 64] [--out samples.png]", "draw images from a trained VAE's prior (also interpolations, manifold)", cmdSample},
 	}
 }
 

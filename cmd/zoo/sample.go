@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+
+	"github.com/aezoo/aezoo/ckpt"
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/viz"
+	"github.com/aezoo/aezoo/zoo"
+	"github.com/pkg/errors"
+)
+
+func cmdSample(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sample", "DIR [--n 64] [--out samples.png] [--interpolate FILE] [--manifold FILE]",
+		"Draw images from the prior of a trained generative model (vae) in DIR.", stderr)
+	n := fs.Int("n", 64, "number of samples")
+	out := fs.String("out", "samples.png", "PNG grid of the samples")
+	seed := fs.Uint64("seed", 1, "random seed")
+	interp := fs.String("interpolate", "", "also write an interpolation between pairs of test digits to this PNG")
+	manifold := fs.String("manifold", "", "also write the decoded 2-D latent manifold to this PNG (latent size 2)")
+	grid := fs.Int("grid", 20, "manifold grid size")
+	dataDir := fs.String("data", "", "folder with the MNIST IDX files (for --interpolate)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one run folder, got %d arguments", len(pos))
+	}
+	if *n <= 0 {
+		return usagef("invalid --n %d: must be positive", *n)
+	}
+	if *grid < 2 {
+		return usagef("invalid --grid %d: must be ≥ 2", *grid)
+	}
+	saved, store, err := ckpt.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	dt, _ := graph.ParseDtype(saved.Dtype)
+	g, err := zoo.NewGenerator(saved.Model, dt, store, saved.In)
+	if err != nil {
+		return err
+	}
+	side := 28
+	if side*side != saved.In {
+		return errors.Errorf("cannot draw images of %d pixels as a square grid", saved.In)
+	}
+	_, x, err := g.Sample(rand.New(rand.NewPCG(*seed, 0x5a)), *n)
+	if err != nil {
+		return err
+	}
+	if err := viz.SavePNG(*out, viz.Grid(x, side, side, 8, 2)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d samples from N(0, I) → %s\n", *n, *out)
+	if *interp != "" {
+		test, err := data.Load(mustLocate(*dataDir), data.Test, 16)
+		if err != nil {
+			return err
+		}
+		codes, err := zoo.Encode(eval.NewEvaluator(saved.Model, dt, store, 16, 1), test, 16)
+		if err != nil {
+			return err
+		}
+		var rows [][]float64
+		for i := 0; i+1 < len(codes); i += 2 {
+			r, err := g.Interpolate(codes[i], codes[i+1], 10)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r...)
+		}
+		if err := viz.SavePNG(*interp, viz.Grid(rows, side, side, 10, 2)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "interpolations between %d pairs of test digits → %s\n", len(codes)/2, *interp)
+	}
+	if *manifold != "" {
+		m, err := g.Manifold(*grid)
+		if err != nil {
+			return err
+		}
+		if err := viz.SavePNG(*manifold, viz.Grid(m, side, side, *grid, 1)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d×%d latent manifold → %s\n", *grid, *grid, *manifold)
+	}
+	return nil
+}
+
+func mustLocate(dir string) string {
+	d, err := data.Locate(dir)
+	if err != nil {
+		return dir
+	}
+	return d
+}

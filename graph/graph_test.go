@@ -1,0 +1,295 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func matrix(g *G.ExprGraph, rows, cols int, v []float64, name string) *G.Node {
+	return G.NewMatrix(g, tensor.Float64, G.WithShape(rows, cols), G.WithName(name),
+		G.WithValue(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(v))))
+}
+
+func TestTopKForward(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		row  []float64
+		k    int
+		want []float64
+	}{
+		{"distinct", []float64{0.1, 3, -2, 5, 1}, 2, []float64{0, 3, 0, 5, 0}},
+		{"all", []float64{1, 2, 3}, 3, []float64{1, 2, 3}},
+		{"one", []float64{-1, -3, -2}, 1, []float64{-1, 0, 0}},
+		{"ties keep lower index", []float64{2, 7, 2, 2, 1}, 3, []float64{2, 7, 2, 0, 0}},
+		{"negative kept if largest", []float64{-5, -1, -4, -2}, 2, []float64{0, -1, 0, -2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := G.NewGraph()
+			x := matrix(g, 1, len(tc.row), append([]float64(nil), tc.row...), "x")
+			k := tc.k
+			y, err := TopK(x, &k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v G.Value
+			G.Read(y, &v)
+			vm := G.NewTapeMachine(g)
+			defer vm.Close()
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			got := v.Data().([]float64)
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("TopK(%v, %d) = %v, want %v", tc.row, tc.k, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestTopKKeepsExactlyK checks every row of a random matrix, in both dtypes.
+func TestTopKKeepsExactlyK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	rows, cols, k := 50, 40, 7
+	s := make([]float64, rows*cols)
+	for i := range s {
+		s[i] = rng.NormFloat64()
+	}
+	mask := TopKMask(s, rows, cols, k)
+	for r := 0; r < rows; r++ {
+		kept, minKept, maxDropped := 0, math.Inf(1), math.Inf(-1)
+		for j := 0; j < cols; j++ {
+			v := s[r*cols+j]
+			if mask[r*cols+j] == 1 {
+				kept++
+				minKept = math.Min(minKept, v)
+			} else {
+				maxDropped = math.Max(maxDropped, v)
+			}
+		}
+		if kept != k || minKept < maxDropped {
+			t.Fatalf("row %d: kept %d (want %d), smallest kept %g < largest dropped %g", r, kept, k, minKept, maxDropped)
+		}
+	}
+	// float32 path agrees.
+	s32 := make([]float32, len(s))
+	for i, v := range s {
+		s32[i] = float32(v)
+	}
+	out, err := maskTopK(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(s32)), tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(s32)), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out.Data().([]float32) {
+		if (v != 0) != (mask[i] == 1) {
+			t.Fatalf("float32 mask differs at %d", i)
+		}
+	}
+}
+
+// TestTopKGradient: the gradient is the upstream gradient on the kept
+// entries and exactly zero elsewhere; it also passes a finite-difference check.
+func TestTopKGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	rows, cols, k := 4, 9, 3
+	xv := make([]float64, rows*cols)
+	for i := range xv {
+		xv[i] = rng.NormFloat64()
+	}
+	wv := make([]float64, rows*cols)
+	for i := range wv {
+		wv[i] = rng.NormFloat64()
+	}
+	g := G.NewGraph()
+	x := matrix(g, rows, cols, xv, "x")
+	w := matrix(g, rows, cols, wv, "w")
+	kk := k
+	y := G.Must(TopK(x, &kk))
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, w)))) // ∂loss/∂y = w
+	if _, err := G.Grad(loss, x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(x))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	gv, _ := x.Grad()
+	grad := gv.Data().([]float64)
+	mask := TopKMask(xv, rows, cols, k)
+	for i := range grad {
+		want := wv[i] * mask[i]
+		if grad[i] != want {
+			t.Fatalf("grad[%d] = %g, want %g (mask %g)", i, grad[i], want, mask[i])
+		}
+	}
+}
+
+func TestTopKRejectsBadK(t *testing.T) {
+	g := G.NewGraph()
+	x := matrix(g, 2, 3, make([]float64, 6), "x")
+	for _, k := range []int{0, -1, 4} {
+		kk := k
+		if _, err := TopK(x, &kk); err == nil {
+			t.Errorf("TopK accepted k=%d for 3 columns", k)
+		}
+	}
+}
+
+// halfSquareOp computes x² but claims the derivative x instead of 2x: a
+// deliberately wrong gradient, to prove CheckGradients can fail.
+type halfSquareOp struct{}
+
+func (halfSquareOp) Arity() int { return 1 }
+func (halfSquareOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (halfSquareOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (halfSquareOp) Do(v ...G.Value) (G.Value, error) {
+	d := v[0].Data().([]float64)
+	out := make([]float64, len(d))
+	for i, x := range d {
+		out[i] = x * x
+	}
+	return tensor.New(tensor.WithShape(v[0].Shape().Clone()...), tensor.WithBacking(out)), nil
+}
+func (halfSquareOp) ReturnsPtr() bool      { return false }
+func (halfSquareOp) CallsExtern() bool     { return false }
+func (halfSquareOp) OverwritesInput() int  { return -1 }
+func (halfSquareOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "halfsquare") }
+func (halfSquareOp) Hashcode() uint32      { return 12345 }
+func (halfSquareOp) String() string        { return "halfsquare" }
+func (halfSquareOp) DiffWRT(int) []bool    { return []bool{true} }
+func (halfSquareOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	d, err := G.HadamardProd(grad, in[0])
+	return G.Nodes{d}, err
+}
+
+func declareTiny(t *testing.T, wrong bool) *Model {
+	t.Helper()
+	m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+		x := b.Batch("x")
+		h := b.Act("tanh", b.Dense("enc", x, 3).Pre)
+		if wrong {
+			h = b.Must(G.ApplyOp(halfSquareOp{}, h))
+		}
+		out := b.Dense("dec", h, 4).Pre
+		d := b.Must(G.Sub(out, x))
+		b.Objective("recon", b.Must(G.Mean(b.Must(G.Square(d)))))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestCheckGradients(t *testing.T) {
+	x := make([]float32, 12)
+	for i := range x {
+		x[i] = float32(i%5) / 5
+	}
+	for _, tc := range []struct {
+		name  string
+		wrong bool
+	}{{"correct", false}, {"wrong derivative", true}} {
+		r, err := CheckGradients(declareTiny(t, tc.wrong), x, rand.New(rand.NewPCG(2, 2)), 1e-6, 1e-8, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if failed := r.MaxRel > 1e-5; failed != tc.wrong {
+			t.Errorf("%s: max rel error %g at %s (analytic %g, numeric %g)", tc.name, r.MaxRel, r.Worst, r.Analytic, r.Numeric)
+		}
+		if r.Checked != 4*3+3+3*4+4 {
+			t.Errorf("%s: checked %d entries, want %d", tc.name, r.Checked, 4*3+3+3*4+4)
+		}
+	}
+}
+
+// TestAdamMatchesReference compares Adam's in-place update with the
+// textbook formulas over several steps.
+func TestAdamMatchesReference(t *testing.T) {
+	g := G.NewGraph()
+	w0 := []float64{0.5, -1, 2}
+	x := matrix(g, 1, 3, append([]float64(nil), w0...), "w")
+	loss := G.Must(G.Sum(G.Must(G.Square(x)))) // ∂/∂w = 2w
+	if _, err := G.Grad(loss, x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(x))
+	defer vm.Close()
+	a := NewAdam(0.1)
+	w := append([]float64(nil), w0...)
+	m, v := make([]float64, 3), make([]float64, 3)
+	for step := 1; step <= 5; step++ {
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Step(G.NodesToValueGrads(G.Nodes{x})); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		for i := range w {
+			gr := 2 * w[i]
+			m[i] = 0.9*m[i] + 0.1*gr
+			v[i] = 0.999*v[i] + 0.001*gr*gr
+			mh := m[i] / (1 - math.Pow(0.9, float64(step)))
+			vh := v[i] / (1 - math.Pow(0.999, float64(step)))
+			w[i] -= 0.1 * mh / (math.Sqrt(vh) + 1e-8)
+		}
+		got := x.Value().Data().([]float64)
+		for i := range w {
+			if relErr := math.Abs(got[i]-w[i]) / math.Abs(w[i]); relErr > 1e-12 {
+				t.Fatalf("step %d: w[%d] = %.15g, reference %.15g", step, i, got[i], w[i])
+			}
+		}
+	}
+}
+
+func TestStoreSharesAndChecksShapes(t *testing.T) {
+	store := NewStore()
+	body := func(out int) func(b *Builder) {
+		return func(b *Builder) {
+			x := b.Batch("x")
+			b.Objective("recon", b.Must(G.Mean(b.Dense("enc", x, out).Pre)))
+		}
+	}
+	m1, err := Declare(Shape{In: 3, Batch: 2}, Float64, store, nil, body(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Declare(Shape{In: 3, Batch: 5}, Float64, store, nil, body(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m1.Params[0].Value() != m2.Params[0].Value() {
+		t.Error("graphs built on one store do not share the parameter tensor")
+	}
+	if _, err := Declare(Shape{In: 3, Batch: 2}, Float64, store, nil, body(4)); err == nil {
+		t.Error("a parameter of the wrong shape was accepted")
+	}
+	if _, err := Declare(Shape{In: 3, Batch: 2}, Float32, store, nil, body(2)); err == nil {
+		t.Error("a parameter of the wrong dtype was accepted")
+	}
+}
+
+func TestDeclareRecoversPanics(t *testing.T) {
+	_, err := Declare(Shape{In: 3, Batch: 2}, Float64, nil, nil, func(b *Builder) {
+		x := b.Batch("x")
+		w := b.Param("w", []int{4, 4}, Zeros)
+		b.Objective("recon", b.Must(G.Mean(b.Must(G.Mul(x, w))))) // 2×3 · 4×4: shape error
+	})
+	if err == nil {
+		t.Fatal("shape mismatch not reported")
+	}
+}
