@@ -12,7 +12,6 @@ import (
 	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/models"
 	"github.com/pkg/errors"
-	"gorgonia.org/tensor"
 )
 
 // ConfigFile and WeightsDir name the parts of a saved model inside its folder.
@@ -50,7 +49,7 @@ func Save(dir string, s Saved, store *graph.Store) error {
 	for _, name := range store.Names() {
 		t := store.Get(name)
 		file := filepath.Join(WeightsDir, name+".npy")
-		err := WriteAtomic(filepath.Join(dir, file), func(w *bufio.Writer) error { return t.WriteNpy(w) })
+		err := WriteAtomic(filepath.Join(dir, file), func(w *bufio.Writer) error { return WriteNpy(w, t) })
 		if err != nil {
 			return errors.Wrapf(err, "saving parameter %s", name)
 		}
@@ -99,7 +98,7 @@ func Load(dir string) (Saved, *graph.Store, error) {
 		if strings.Contains(p.File, "..") {
 			return s, nil, errors.Errorf("loading %s: bad parameter path %q", dir, p.File)
 		}
-		t, err := readNpy(filepath.Join(dir, p.File))
+		t, err := ReadNpyFile(filepath.Join(dir, p.File))
 		if err != nil {
 			return s, nil, errors.Wrapf(err, "loading parameter %s", p.Name)
 		}
@@ -117,24 +116,6 @@ func Load(dir string) (Saved, *graph.Store, error) {
 		return s, nil, errors.Errorf("loading %s: %d saved parameters, the %s model has %d", dir, len(s.Params), s.Model.Model, len(m.Params))
 	}
 	return s, store, nil
-}
-
-func readNpy(path string) (t *tensor.Dense, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	defer func() {
-		if r := recover(); r != nil {
-			t, err = nil, errors.Errorf("%s: damaged .npy file (%v)", path, r)
-		}
-	}()
-	t = new(tensor.Dense)
-	if err := t.ReadNpy(bufio.NewReader(f)); err != nil {
-		return nil, errors.Wrapf(err, "%s: damaged .npy file", path)
-	}
-	return t, nil
 }
 
 // WriteAtomic writes a file through a temporary file in the same folder,

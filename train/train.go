@@ -5,6 +5,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -93,11 +94,22 @@ type Trainer struct {
 	// OnEpoch, when set, is called after each epoch's evaluation.
 	OnEpoch func(t *Trainer, log EpochLog, test eval.Metrics) error
 
+	// OnStep, when set, is called after every step with the step count and
+	// the step's loss (e.g. for a live loss plot).
+	OnStep func(step int, loss float64)
+	// Checkpoint, when set, is called after each epoch (after OnEpoch) and
+	// every CheckpointEvery steps (0: only at epoch ends).
+	Checkpoint      func(t *Trainer) error
+	CheckpointEvery int
+
 	PCG *rand.PCG // the training stream: shuffling, noise, ε
 	rng *rand.Rand
 
-	idx   []int
-	batch []float32
+	idx       []int
+	batch     []float32
+	epochStep int     // steps taken in the unfinished epoch
+	lossSum   float64 // their summed losses
+	epochSecs float64 // their training time
 }
 
 // New prepares training of c on train, evaluating on test. A nil store
@@ -161,53 +173,144 @@ func (t *Trainer) Run(ctx context.Context) error {
 	return nil
 }
 
-// RunEpoch trains one epoch, evaluates on the test set and calls OnEpoch.
+// RunEpoch trains (the rest of) one epoch, evaluates on the test set and
+// calls OnEpoch and Checkpoint. When ctx is cancelled it returns, after the
+// current step, an error wrapping ctx.Err() that says where it stopped.
 func (t *Trainer) RunEpoch(ctx context.Context) error {
 	steps := t.StepsPerEpoch()
 	for _, f := range t.Prog.M.Schedules {
 		f(t.Epoch, t.Opt.Epochs)
 	}
-	for i := range t.idx {
-		t.idx[i] = i
+	if t.epochStep == 0 {
+		// Stop before the shuffle draws from the generator, so that a
+		// checkpoint taken now resumes exactly.
+		if err := ctx.Err(); err != nil {
+			return errors.Wrapf(err, "interrupted before epoch %d", t.Epoch+1)
+		}
+		for i := range t.idx {
+			t.idx[i] = i
+		}
+		t.rng.Shuffle(len(t.idx), func(i, j int) { t.idx[i], t.idx[j] = t.idx[j], t.idx[i] })
+		t.lossSum, t.epochSecs = 0, 0
 	}
-	t.rng.Shuffle(len(t.idx), func(i, j int) { t.idx[i], t.idx[j] = t.idx[j], t.idx[i] })
 	bar := newBar(t.Progress, t.Epoch+1, t.Opt.Epochs, steps)
 	start := time.Now()
-	var sum float64
-	for s := 0; s < steps; s++ {
+	for t.epochStep < steps {
 		if err := ctx.Err(); err != nil {
-			return err
+			t.epochSecs += time.Since(start).Seconds()
+			bar.done()
+			return errors.Wrapf(err, "interrupted in epoch %d after step %d of %d", t.Epoch+1, t.epochStep, steps)
 		}
+		s := t.epochStep
 		t.Train.Gather(t.idx[s*t.Opt.Batch:(s+1)*t.Opt.Batch], t.batch)
 		if t.Opt.Binarize == "dynamic" {
 			data.SampleBinary(t.rng, t.batch, t.batch)
 		}
 		if err := t.Prog.Run(t.batch, t.rng, true); err != nil {
+			bar.done()
 			return errors.Wrapf(err, "epoch %d, step %d", t.Epoch+1, t.Step+1)
 		}
-		t.Step++
-		loss := t.Prog.Loss()
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return errors.Errorf("training diverged: loss is %v at epoch %d, step %d (try a smaller --lr)", loss, t.Epoch+1, t.Step)
+		if err := t.checkFinite(t.Step%paramCheckEvery == 0 || t.epochStep+1 == steps); err != nil {
+			bar.done()
+			return err
 		}
-		sum += loss
-		bar.update(s+1, sum/float64(s+1))
+		t.Step++
+		t.epochStep++
+		t.lossSum += t.Prog.Loss()
+		bar.update(t.epochStep, t.lossSum/float64(t.epochStep))
+		if t.OnStep != nil {
+			t.OnStep(t.Step, t.Prog.Loss())
+		}
+		if t.CheckpointEvery > 0 && t.Step%t.CheckpointEvery == 0 && t.Checkpoint != nil && t.epochStep < steps {
+			t.epochSecs += time.Since(start).Seconds()
+			start = time.Now()
+			if err := t.Checkpoint(t); err != nil {
+				bar.done()
+				return err
+			}
+		}
 	}
-	secs := time.Since(start).Seconds()
+	t.epochSecs += time.Since(start).Seconds()
 	bar.done()
 	t.Epoch++
+	t.epochStep = 0
 	mt, err := t.Eval.Evaluate(t.Test)
 	if err != nil {
 		return errors.Wrapf(err, "evaluating after epoch %d", t.Epoch)
 	}
 	log := EpochLog{
-		Epoch: t.Epoch, Step: t.Step, TrainLoss: sum / float64(max(steps, 1)),
+		Epoch: t.Epoch, Step: t.Step, TrainLoss: t.lossSum / float64(max(steps, 1)),
 		TestLoss: mt.Loss, TestRecon: mt.Terms["recon"], TestPenalty: mt.Loss - mt.Terms["recon"], TestTerms: mt.Terms,
 		TestBCE: mt.BCEPerImage, TestMSE: mt.MSEPerPixel,
-		Seconds: secs, SamplesPerS: float64(steps*t.Opt.Batch) / secs,
+		Seconds: t.epochSecs, SamplesPerS: float64(steps*t.Opt.Batch) / t.epochSecs,
 	}
 	if t.OnEpoch != nil {
-		return t.OnEpoch(t, log, mt)
+		if err := t.OnEpoch(t, log, mt); err != nil {
+			return err
+		}
+	}
+	if t.Checkpoint != nil {
+		return t.Checkpoint(t)
+	}
+	return nil
+}
+
+// DivergedError reports a NaN or Inf in the loss or a parameter.
+type DivergedError struct {
+	Epoch, Step int     // where (1-based)
+	Node        string  // the term or parameter holding the bad value
+	Value       float64 // the bad value
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at epoch %d, step %d: %s is %v (try a smaller --lr)", e.Epoch, e.Step, e.Node, e.Value)
+}
+
+// paramCheckEvery is how often (in steps) every parameter is scanned for
+// NaN and Inf; the loss and terms are checked at every step, and a bad
+// parameter makes the loss bad at the next step anyway.
+const paramCheckEvery = 50
+
+// checkFinite returns a DivergedError if a term, or (when params is set or
+// a term is bad) a parameter, is NaN or Inf. A bad parameter is named in
+// preference to the term it spoiled.
+func (t *Trainer) checkFinite(params bool) error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	var termErr error
+	for _, term := range t.Prog.M.Terms {
+		if v, _ := t.Prog.Term(term.Name); bad(v) && termErr == nil {
+			termErr = &DivergedError{t.Epoch + 1, t.Step + 1, "term " + term.Name, v}
+		}
+	}
+	if v := t.Prog.Loss(); bad(v) && termErr == nil {
+		termErr = &DivergedError{t.Epoch + 1, t.Step + 1, "the loss", v}
+	}
+	if !params && termErr == nil {
+		return nil
+	}
+	if err := t.checkParams(); err != nil {
+		return err
+	}
+	return termErr
+}
+
+func (t *Trainer) checkParams() error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	for _, p := range t.Prog.M.Params {
+		switch d := p.Value().Data().(type) {
+		case []float32:
+			for _, v := range d {
+				if bad(float64(v)) {
+					return &DivergedError{t.Epoch + 1, t.Step + 1, "parameter " + p.Name(), float64(v)}
+				}
+			}
+		case []float64:
+			for _, v := range d {
+				if bad(v) {
+					return &DivergedError{t.Epoch + 1, t.Step + 1, "parameter " + p.Name(), v}
+				}
+			}
+		}
 	}
 	return nil
 }

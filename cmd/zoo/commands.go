@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,58 +82,102 @@ func trainFlags(fs interface {
 }
 
 func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const argsDoc = "MODEL --out DIR [flags]"
-	doc := "Train MODEL (one of " + strings.Join(models.Names(), ", ") + ") and write DIR/metrics.jsonl,\nDIR/summary.json, DIR/config.json + DIR/weights/*.npy and DIR/recon.png.\nThe flags of a model are listed by `zoo train MODEL --help`."
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlags("train", argsDoc, doc, stderr)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return flag.ErrHelp
+	const argsDoc = "MODEL --out DIR [flags]  |  zoo train [MODEL] --resume DIR [--epochs N] [--out DIR]"
+	doc := "Train MODEL (one of " + strings.Join(models.Names(), ", ") + ") and write DIR/metrics.jsonl,\n" +
+		"DIR/summary.json, DIR/config.json + DIR/weights/*.npy, DIR/recon.png and a checkpoint\n" +
+		"(DIR/checkpoint.json → DIR/checkpoints/…) after every epoch. --resume DIR continues an\n" +
+		"interrupted run exactly; only --epochs, --out, --data, --quiet and --checkpoint-every may be given then.\n" +
+		"The flags of a model are listed by `zoo train MODEL --help`."
+	var spec models.Spec
+	rest := args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		var err error
+		if spec, err = models.Lookup(args[0]); err != nil {
+			return usagef("%v", err)
 		}
-		return usagef("missing MODEL (one of %s)", strings.Join(models.Names(), ", "))
-	}
-	spec, err := models.Lookup(args[0])
-	if err != nil {
-		return usagef("%v", err)
+		rest = args[1:]
 	}
 	c := spec.Defaults
 	o := train.DefaultOptions()
-	fs := newFlags("train "+spec.Name, "--out DIR [flags]", spec.Doc, stderr)
-	out := fs.String("out", "", "output folder (required)")
+	fs := newFlags("train", argsDoc, doc, stderr)
+	if spec.Name != "" {
+		fs = newFlags("train "+spec.Name, "--out DIR [flags]", spec.Doc, stderr)
+	}
+	out := fs.String("out", "", "output folder (required unless --resume)")
 	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
 	quiet := fs.Bool("quiet", false, "no progress bar or epoch lines")
+	resume := fs.String("resume", "", "continue the run whose checkpoint is in this folder")
+	every := fs.Int("checkpoint-every", 0, "also write a checkpoint every N steps (0: at epoch ends only)")
 	trainFlags(fs, &o)
-	spec.BindFlags(fs, &c)
-	pos, err := parse(fs, args[1:])
+	if spec.Name != "" {
+		spec.BindFlags(fs, &c)
+	}
+	pos, err := parse(fs, rest)
 	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return err
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if *out == "" {
-		return usagef("--out DIR is required")
+	if *every < 0 {
+		return usagef("invalid --checkpoint-every %d: must be ≥ 0", *every)
 	}
-	if err := spec.Validate(c); err != nil {
-		return usagef("%v", err)
-	}
-	if err := o.Validate(); err != nil {
-		return usagef("%v", err)
-	}
-	to := zoo.TrainOptions{Out: *out, Data: *dataDir}
+	to := zoo.TrainOptions{Out: *out, Data: *dataDir, CheckpointEvery: *every}
 	if !*quiet {
 		to.Log = stderr
 		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			to.Progress = stderr
 		}
 	}
-	s, err := zoo.Train(ctx, c, o, to)
+	var s zoo.Summary
+	if *resume != "" {
+		allowed := map[string]bool{"out": true, "data": true, "epochs": true, "quiet": true, "resume": true, "checkpoint-every": true}
+		var bad []string
+		fs.Visit(func(f *flag.Flag) {
+			if !allowed[f.Name] {
+				bad = append(bad, "--"+f.Name)
+			}
+		})
+		if len(bad) > 0 {
+			return usagef("%s cannot be changed when resuming: the settings come from the checkpoint", strings.Join(bad, ", "))
+		}
+		epochs := 0
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "epochs" {
+				epochs = o.Epochs
+			}
+		})
+		if epochs < 0 {
+			return usagef("invalid --epochs %d", epochs)
+		}
+		to.Model = spec.Name
+		s, err = zoo.Resume(ctx, *resume, epochs, to)
+	} else {
+		if spec.Name == "" {
+			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+				return flag.ErrHelp
+			}
+			return usagef("missing MODEL (one of %s)", strings.Join(models.Names(), ", "))
+		}
+		if *out == "" {
+			return usagef("--out DIR is required")
+		}
+		if err := spec.Validate(c); err != nil {
+			return usagef("%v", err)
+		}
+		if err := o.Validate(); err != nil {
+			return usagef("%v", err)
+		}
+		s, err = zoo.Train(ctx, c, o, to)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: test loss %.4f, test BCE %.2f nats/image, test MSE %.5f/pixel (%d epochs, %.1fs) → %s\n",
-		s.Model, s.TestLoss, s.TestBCE, s.TestMSE, s.Epochs, s.Seconds, *out)
+		s.Model, s.TestLoss, s.TestBCE, s.TestMSE, s.Epochs, s.Seconds, to.Out)
 	return nil
 }
 

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			fmt.Fprintf(stderr, "zoo %s: %v\n", c.name, err)
 			return 2
 		case errors.Is(err, context.Canceled):
-			fmt.Fprintf(stderr, "zoo %s: interrupted\n", c.name)
+			fmt.Fprintf(stderr, "zoo %s: %v\n", c.name, err)
 			return 130
 		default:
 			fmt.Fprintf(stderr, "zoo %s: %v\n", c.name, err)

@@ -1,0 +1,395 @@
+// Package zoo is the zoo's high-level API, shared by the `zoo` command and
+// notebooks: train a registered model on MNIST (or any IDX data) and write
+// its run folder, reload a run folder and evaluate it.
+//
+// A run folder holds metrics.jsonl (one JSON object per epoch),
+// summary.json (model, config, final test metrics), config.json and
+// weights/*.npy (the trained model, see package ckpt) and recon.png.
+package zoo
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aezoo/aezoo/ckpt"
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/train"
+	"github.com/aezoo/aezoo/viz"
+	"github.com/pkg/errors"
+)
+
+// Files inside a run folder.
+const (
+	MetricsFile = "metrics.jsonl"
+	SummaryFile = "summary.json"
+	ReconFile   = "recon.png"
+)
+
+// Summary is the content of summary.json.
+type Summary struct {
+	Model   string        `json:"model"`
+	Config  models.Config `json:"config"`
+	Train   train.Options `json:"train"`
+	Data    string        `json:"data"`
+	Epochs  int           `json:"epochs"`
+	Steps   int           `json:"steps"`
+	Seconds float64       `json:"seconds"` // wall time of the whole run
+
+	TestLoss    float64            `json:"test_loss"` // the model's whole objective per image
+	TestRecon   float64            `json:"test_recon"`
+	TestPenalty float64            `json:"test_penalty"`
+	TestBCE     float64            `json:"test_bce_per_image"`
+	TestMSE     float64            `json:"test_mse_per_pixel"`
+	TestTerms   map[string]float64 `json:"test_terms"`
+	// Model-specific figures: code sparsity, Jacobian norm, ELBO terms.
+	Figures map[string]float64 `json:"figures"`
+	Test    eval.Metrics       `json:"test"`
+}
+
+// Figures extracts the model-specific figures from test metrics.
+func Figures(m eval.Metrics) map[string]float64 {
+	f := map[string]float64{}
+	if m.CodeUnits > 0 {
+		f["mean_activation"] = m.MeanActivation
+		f["active_fraction"] = m.ActiveFraction
+		f["dead_units"] = float64(m.DeadUnits)
+	}
+	if m.MeanJacobianFrob > 0 {
+		f["mean_jacobian_frob"] = m.MeanJacobianFrob
+	}
+	if kl, ok := m.Terms["kl"]; ok {
+		f["test_kl"] = kl
+		f["test_recon_bce"] = m.Terms["recon"]
+		f["test_elbo"] = -(m.Terms["recon"] + kl)
+	}
+	return f
+}
+
+func summarize(s *Summary, m eval.Metrics) {
+	s.TestLoss, s.TestRecon, s.TestPenalty = m.Loss, m.Terms["recon"], m.Loss-m.Terms["recon"]
+	s.TestBCE, s.TestMSE, s.TestTerms = m.BCEPerImage, m.MSEPerPixel, m.Terms
+	s.Figures, s.Test = Figures(m), m
+}
+
+// LoadData locates MNIST (see data.Locate: dir, then $AEZOO_DATA, then the
+// GoMNIST module) and loads both splits with the given limits.
+func LoadData(dir string, trainLimit, testLimit int) (trainSet, testSet *data.Dataset, where string, err error) {
+	where, err = data.Locate(dir)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	trainSet, testSet, err = data.LoadMNIST(where, trainLimit, testLimit)
+	return trainSet, testSet, where, err
+}
+
+// TrainOptions are the options of Train and Resume beyond the model and
+// trainer settings.
+type TrainOptions struct {
+	Out      string    // run folder (created)
+	Data     string    // data folder ("" to locate)
+	Progress io.Writer // progress bar, or nil
+	Log      io.Writer // one line per epoch, or nil
+	// OnStep, when set, is called after every training step.
+	OnStep func(step int, loss float64)
+	// Model, when set, is the model a resumed checkpoint must hold.
+	Model string
+	// CheckpointEvery writes a checkpoint every this many steps as well as
+	// at every epoch end (0: epoch ends only).
+	CheckpointEvery int
+}
+
+// InterruptedError reports a run stopped by its context (SIGINT, SIGTERM)
+// after its checkpoint was written.
+type InterruptedError struct {
+	Out         string
+	Epoch, Step int // epochs finished, steps taken
+	EpochStep   int // steps into the unfinished epoch
+	Cause       error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted after %d epochs and %d steps (%d into epoch %d); checkpoint written to %s — continue with: zoo train --resume %s",
+		e.Epoch, e.Step, e.EpochStep, e.Epoch+1, e.Out, e.Out)
+}
+
+// Unwrap returns the context's error.
+func (e *InterruptedError) Unwrap() error { return e.Cause }
+
+// Train trains model c with options o and writes the run folder.
+func Train(ctx context.Context, c models.Config, o train.Options, to TrainOptions) (Summary, error) {
+	var s Summary
+	spec, err := models.Lookup(c.Model)
+	if err != nil {
+		return s, err
+	}
+	if err := spec.Validate(c); err != nil {
+		return s, err
+	}
+	if err := o.Validate(); err != nil {
+		return s, err
+	}
+	if err := prepareOut(to.Out); err != nil {
+		return s, err
+	}
+	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
+	if err != nil {
+		return s, err
+	}
+	t, err := train.New(c, o, trainSet, testSet, nil)
+	if err != nil {
+		return s, err
+	}
+	if err := os.WriteFile(filepath.Join(to.Out, MetricsFile), nil, 0o644); err != nil {
+		return s, errors.Wrap(err, "creating metrics log")
+	}
+	return run(ctx, t, to, where)
+}
+
+// Resume continues the run whose checkpoint is in the folder from, writing
+// into to.Out (which may be the same folder). epochs > 0 changes the total
+// number of epochs; every other setting comes from the checkpoint. The
+// metrics log keeps the epochs the checkpoint had finished.
+func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summary, error) {
+	var s Summary
+	st, store, mom, err := ckpt.LoadCheckpoint(from)
+	if err != nil {
+		return s, err
+	}
+	if to.Model != "" && to.Model != st.Model.Model {
+		return s, errors.Errorf("the checkpoint in %s is of model %s, not %s", from, st.Model.Model, to.Model)
+	}
+	o := train.DefaultOptions()
+	if err := json.Unmarshal(st.Train, &o); err != nil {
+		return s, errors.Wrapf(err, "checkpoint in %s: damaged training options", from)
+	}
+	if epochs > 0 {
+		o.Epochs = epochs
+	}
+	if to.Out == "" {
+		to.Out = from
+	}
+	if err := prepareOut(to.Out); err != nil {
+		return s, err
+	}
+	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
+	if err != nil {
+		return s, err
+	}
+	if trainSet.D != st.In {
+		return s, errors.Errorf("the data has %d pixels per image, the checkpointed %s model takes %d", trainSet.D, st.Model.Model, st.In)
+	}
+	t, err := train.New(st.Model, o, trainSet, testSet, store)
+	if err != nil {
+		return s, err
+	}
+	if err := t.Restore(st, mom); err != nil {
+		return s, errors.Wrapf(err, "resuming from %s", from)
+	}
+	if err := keepMetrics(filepath.Join(from, MetricsFile), filepath.Join(to.Out, MetricsFile), st.Epoch); err != nil {
+		return s, err
+	}
+	return run(ctx, t, to, where)
+}
+
+// keepMetrics rewrites dst with the lines of src for epochs ≤ epochs.
+func keepMetrics(src, dst string, epochs int) error {
+	b, err := os.ReadFile(src)
+	if err != nil && !os.IsNotExist(err) {
+		return errors.Wrap(err, "reading metrics log")
+	}
+	var keep []byte
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var l struct {
+			Epoch int `json:"epoch"`
+		}
+		if len(line) == 0 || json.Unmarshal(line, &l) != nil || l.Epoch > epochs {
+			continue
+		}
+		keep = append(append(keep, line...), '\n')
+	}
+	return ckpt.WriteAtomic(dst, func(w *bufio.Writer) error {
+		_, err := w.Write(keep)
+		return err
+	})
+}
+
+func prepareOut(out string) error {
+	if out == "" {
+		return errors.New("no output folder (--out DIR)")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return errors.Errorf("cannot create output folder %s: %v", out, err)
+	}
+	return checkWritable(out)
+}
+
+// run trains t to the end, writing the run folder as it goes: a metrics
+// line, the model and a checkpoint after every epoch; on interruption a
+// checkpoint of the unfinished epoch; at the end summary.json and recon.png.
+func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (Summary, error) {
+	var s Summary
+	start := time.Now()
+	t.Progress = to.Progress
+	t.CheckpointEvery = to.CheckpointEvery
+	t.OnStep = to.OnStep
+	mf, err := os.OpenFile(filepath.Join(to.Out, MetricsFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return s, errors.Wrap(err, "opening metrics log")
+	}
+	defer mf.Close()
+	saved := ckpt.Saved{Model: t.Config, Dtype: t.Opt.Dtype, In: t.Train.D}
+	saved.Train, _ = json.Marshal(t.Opt)
+	checkpoint := func(t *train.Trainer) error {
+		st, mom, err := t.State()
+		if err != nil {
+			return err
+		}
+		return ckpt.SaveCheckpoint(to.Out, st, t.Store, mom)
+	}
+	t.Checkpoint = checkpoint
+	t.OnEpoch = func(t *train.Trainer, l train.EpochLog, _ eval.Metrics) error {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		if _, err := mf.Write(append(b, '\n')); err != nil {
+			return errors.Wrap(err, "writing metrics log")
+		}
+		if err := mf.Sync(); err != nil {
+			return errors.Wrap(err, "writing metrics log")
+		}
+		if to.Log != nil {
+			writeEpochLine(to.Log, l)
+		}
+		saved.Epoch = t.Epoch
+		return ckpt.Save(to.Out, saved, t.Store)
+	}
+	if err := t.Run(ctx); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			if cerr := checkpoint(t); cerr != nil {
+				return s, errors.Wrapf(cerr, "interrupted, and writing the checkpoint failed")
+			}
+			st, _, _ := t.State()
+			return s, &InterruptedError{Out: to.Out, Epoch: st.Epoch, Step: st.Step, EpochStep: st.EpochStep, Cause: ctx.Err()}
+		}
+		var div *train.DivergedError
+		if errors.As(err, &div) {
+			return s, errors.Wrapf(err, "the last good checkpoint (epoch %d) is kept in %s", t.Epoch, to.Out)
+		}
+		return s, err
+	}
+	m, err := t.Eval.Evaluate(t.Test)
+	if err != nil {
+		return s, err
+	}
+	s = Summary{Model: t.Config.Model, Config: t.Config, Train: t.Opt, Data: where, Epochs: t.Epoch, Steps: t.Step}
+	summarize(&s, m)
+	saved.Epoch = t.Epoch
+	if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
+		return s, err
+	}
+	if t.Epoch == 0 {
+		if err := checkpoint(t); err != nil {
+			return s, err
+		}
+	}
+	if err := ReconGrid(filepath.Join(to.Out, ReconFile), t.Eval, t.Test, 10); err != nil {
+		return s, err
+	}
+	s.Seconds = time.Since(start).Seconds()
+	return s, writeJSON(filepath.Join(to.Out, SummaryFile), s)
+}
+
+// Eval reloads the run folder dir and recomputes its test metrics on the
+// same test data (dataDir "" locates it as for training).
+func Eval(dir, dataDir string) (Summary, error) {
+	var s Summary
+	saved, store, err := ckpt.Load(dir)
+	if err != nil {
+		return s, err
+	}
+	o := train.DefaultOptions()
+	if len(saved.Train) > 0 {
+		if err := json.Unmarshal(saved.Train, &o); err != nil {
+			return s, errors.Wrapf(err, "loading %s: damaged training options", dir)
+		}
+	}
+	_, testSet, where, err := LoadData(dataDir, 1, o.TestLimit)
+	if err != nil {
+		return s, err
+	}
+	if testSet.D != saved.In {
+		return s, errors.Errorf("test images have %d pixels, the model expects %d", testSet.D, saved.In)
+	}
+	testSet = PrepareTest(testSet, o)
+	dt, _ := graph.ParseDtype(saved.Dtype)
+	ev := eval.NewEvaluator(saved.Model, dt, store, o.EvalBatch, o.Seed)
+	m, err := ev.Evaluate(testSet)
+	if err != nil {
+		return s, err
+	}
+	s = Summary{Model: saved.Model.Model, Config: saved.Model, Train: o, Data: where, Epochs: saved.Epoch}
+	summarize(&s, m)
+	return s, nil
+}
+
+// PrepareTest applies the run's binarization to a test set, as the trainer does.
+func PrepareTest(ds *data.Dataset, o train.Options) *data.Dataset {
+	switch o.Binarize {
+	case "fixed":
+		return ds.Binarized(0.5)
+	case "dynamic":
+		return train.BinarizeTest(ds, o.Seed)
+	}
+	return ds
+}
+
+// ReconGrid draws n test inputs above their reconstructions into a PNG.
+func ReconGrid(path string, ev *eval.Evaluator, test *data.Dataset, n int) error {
+	n = min(n, test.N)
+	sub := test.Limit(n)
+	var imgs [][]float64
+	var recons [][]float64
+	err := ev.Batches(sub, func(p *graph.Program, x []float32, start int) error {
+		r := p.Output("recon")
+		for i := 0; i < p.M.Shape.Batch; i++ {
+			imgs = append(imgs, graph.ToFloat64s(x[i*test.D:(i+1)*test.D], nil))
+			recons = append(recons, append([]float64(nil), r[i*test.D:(i+1)*test.D]...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return viz.SavePNG(path, viz.Grid(append(imgs, recons...), test.Rows, test.Cols, n, 2))
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return errors.Wrapf(err, "encoding %s", path)
+	}
+	return ckpt.WriteAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-test*")
+	if err != nil {
+		return errors.Errorf("output folder %s is not writable: %v", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
