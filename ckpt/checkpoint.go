@@ -176,7 +176,9 @@ func LoadCheckpoint(runDir string) (State, *graph.Store, Moments, error) {
 		}
 		store.Set(p.Name, t)
 	}
+	store.Frozen = true
 	m, err := models.Build(st.Model, graph.Shape{In: st.In, Batch: 1}, dt, store, nil)
+	store.Frozen = false
 	if err != nil {
 		return st, nil, mom, errors.Wrapf(err, "checkpoint %s does not fit the %s model", dir, st.Model.Model)
 	}

@@ -108,7 +108,9 @@ func Load(dir string) (Saved, *graph.Store, error) {
 		store.Set(p.Name, t)
 	}
 	// Building the model checks every parameter's presence and shape.
+	store.Frozen = true
 	m, err := models.Build(s.Model, graph.Shape{In: s.In, Batch: 1}, dt, store, nil)
+	store.Frozen = false
 	if err != nil {
 		return s, nil, errors.Wrapf(err, "loading %s: weights do not fit the %s model", dir, s.Model.Model)
 	}

@@ -144,6 +144,9 @@ func ReadNpy(r io.Reader, size int64) (*tensor.Dense, error) {
 		total *= d
 		shape = append(shape, d)
 	}
+	if total == 0 {
+		return nil, errors.Errorf("npy: empty array (shape (%s))", s[1])
+	}
 	if len(shape) == 0 || len(shape) > 4 {
 		return nil, errors.Errorf("npy: rank %d not supported", len(shape))
 	}

@@ -15,6 +15,11 @@ import (
 type Store struct {
 	names []string
 	t     map[string]*tensor.Dense
+	// Frozen stores refuse to initialize missing parameters: building a
+	// model on one fails unless every parameter is present (used when
+	// loading saved models, so a damaged file never triggers a large
+	// allocation).
+	Frozen bool
 }
 
 // NewStore returns an empty store.
@@ -60,6 +65,9 @@ func (s *Store) get(name string, shape []int, dt tensor.Dtype, init func() []flo
 			return nil, errors.Errorf("parameter %s has dtype %v, the model needs %v", name, t.Dtype(), dt)
 		}
 		return t, nil
+	}
+	if s.Frozen {
+		return nil, errors.Errorf("parameter %s (shape %v) is missing", name, tensor.Shape(shape))
 	}
 	vals := init()
 	var t *tensor.Dense

@@ -117,13 +117,26 @@ func newFlags(name, args, doc string, stderr io.Writer) *flag.FlagSet {
 // parse parses flags that may stand before or after positional arguments,
 // and returns the positional ones. A bad flag is a usage error.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(os.Stdout)
+			fs.Usage()
+			return nil, flag.ErrHelp
+		}
+	}
+	// Bad flags print one line, not the whole usage.
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, usageError{err.Error() + " (see `" + fs.Name() + " --help`)"}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aezoo/aezoo/data"
+)
+
+// writeSet writes an MNIST-style folder with n images of rows×cols pixels
+// and labels, taken from the test data, then lets mutate damage the files.
+func writeSet(t *testing.T, n, rows, cols, labels int, mutate func(dir string)) string {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := data.Load(data.Testdata(), data.Train, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix := make([]byte, n*rows*cols)
+	for i := range pix {
+		pix[i] = byte(255 * src.X[i%len(src.X)])
+	}
+	lab := make([]byte, labels)
+	for i := range lab {
+		lab[i] = src.Labels[i%n]
+	}
+	for _, split := range []string{"train", "t10k"} {
+		writeGz(t, filepath.Join(dir, split+"-images-idx3-ubyte.gz"), []int{n, rows, cols}, pix)
+		writeGz(t, filepath.Join(dir, split+"-labels-idx1-ubyte.gz"), []int{labels}, lab)
+	}
+	if mutate != nil {
+		mutate(dir)
+	}
+	return dir
+}
+
+func writeGz(t *testing.T, path string, dims []int, b []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := data.WriteIDX(zw, dims, b); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rawIDX(dims []int, payload int, magicType byte) []byte {
+	b := []byte{0, 0, magicType, byte(len(dims))}
+	for _, d := range dims {
+		b = append(b, byte(uint32(d)>>24), byte(uint32(d)>>16), byte(uint32(d)>>8), byte(d))
+	}
+	return append(b, make([]byte, payload)...)
+}
+
+// trainRun makes a small trained run folder of the given model.
+func trainRun(t *testing.T, model string, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), model)
+	args := append([]string{"train", model, "--out", out, "--data", data.Testdata(), "--epochs", "1",
+		"--batch", "100", "--train-limit", "500", "--test-limit", "100", "--quiet"}, extra...)
+	if code, o, e := runZoo(t, args...); code != 0 {
+		t.Fatalf("training %s: exit %d\n%s\n%s", model, code, o, e)
+	}
+	return out
+}
+
+func checkpointDir(t *testing.T, run string) string {
+	t.Helper()
+	var p struct{ Path string }
+	b, err := os.ReadFile(filepath.Join(run, "checkpoint.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(run, p.Path)
+}
+
+// TestBadInput runs the built zoo binary on bad input of every kind: each
+// must give a clear message and a non-zero exit, never a panic trace.
+func TestBadInput(t *testing.T) {
+	td := data.Testdata()
+	small := []string{"--epochs", "1", "--batch", "50", "--quiet"}
+	train := func(extra ...string) []string {
+		return append(append([]string{"train", "plain", "--out", t.TempDir(), "--data"}, extra...), small...)
+	}
+	plainRun := trainRun(t, "plain", "--hidden", "16")
+	damagedRun := trainRun(t, "plain", "--hidden", "16")
+	os.WriteFile(filepath.Join(checkpointDir(t, damagedRun), "weights", "enc.W.npy"), []byte("\x93NUMPY garbage"), 0o644)
+	shapeRun := trainRun(t, "plain", "--hidden", "16")
+	st := filepath.Join(checkpointDir(t, shapeRun), "state.json")
+	b, _ := os.ReadFile(st)
+	os.WriteFile(st, bytes.Replace(b, []byte(`"hidden": 16`), []byte(`"hidden": 17`), 1), 0o644)
+	evalShapeRun := trainRun(t, "plain", "--hidden", "16")
+	cfg := filepath.Join(evalShapeRun, "config.json")
+	b, _ = os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(b, []byte(`"hidden": 16`), []byte(`"hidden": 17`), 1), 0o644)
+	afile := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(afile, []byte("x"), 0o644)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing data folder", train(filepath.Join(t.TempDir(), "none")), 1, "none"},
+		{"missing data files", train(t.TempDir()), 1, "train-images-idx3-ubyte"},
+		{"truncated data file", train(writeSet(t, 100, 28, 28, 100, func(dir string) {
+			p := filepath.Join(dir, "train-images-idx3-ubyte.gz")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/2], 0o644)
+		})), 1, "train-images-idx3-ubyte.gz"},
+		{"corrupt gzip", train(writeSet(t, 100, 28, 28, 100, func(dir string) {
+			p := filepath.Join(dir, "train-images-idx3-ubyte.gz")
+			b, _ := os.ReadFile(p)
+			for i := 20; i < len(b)-10; i += 7 {
+				b[i] ^= 0x5a
+			}
+			os.WriteFile(p, b, 0o644)
+		})), 1, "gzip"},
+		{"wrong IDX magic", train(writeSet(t, 100, 28, 28, 100, func(dir string) {
+			os.Remove(filepath.Join(dir, "train-images-idx3-ubyte.gz"))
+			os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), rawIDX([]int{10, 28, 28}, 7840, 0x0D), 0o644)
+		})), 1, "train-images-idx3-ubyte"},
+		{"dimensions exceed the file", train(writeSet(t, 100, 28, 28, 100, func(dir string) {
+			os.Remove(filepath.Join(dir, "train-images-idx3-ubyte.gz"))
+			os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), rawIDX([]int{60000, 28, 28}, 100, 0x08), 0o644)
+		})), 1, "train-images-idx3-ubyte"},
+		{"dimensions overflow", train(writeSet(t, 100, 28, 28, 100, func(dir string) {
+			os.Remove(filepath.Join(dir, "train-images-idx3-ubyte.gz"))
+			os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), rawIDX([]int{-1, -1, -1}, 16, 0x08), 0o644)
+		})), 1, "train-images-idx3-ubyte"},
+		{"image/label count mismatch", train(writeSet(t, 100, 28, 28, 99, nil)), 1, "mismatch"},
+		{"image size does not match the model (eval)", []string{"eval", plainRun, "--data", writeSet(t, 60, 10, 10, 60, nil)}, 1, "pixels"},
+		{"image size does not match the model (resume)", []string{"train", "--resume", plainRun, "--out", t.TempDir(), "--epochs", "2", "--data", writeSet(t, 60, 10, 10, 60, nil)}, 1, "pixels"},
+		{"checkpoint of another model", []string{"train", "sparse", "--resume", plainRun, "--out", t.TempDir(), "--data", td}, 1, "is of model plain, not sparse"},
+		{"checkpoint with wrong shapes", []string{"train", "--resume", shapeRun, "--out", t.TempDir(), "--data", td}, 1, "shape"},
+		{"saved model with wrong shapes", []string{"eval", evalShapeRun, "--data", td}, 1, "shape"},
+		{"damaged checkpoint file", []string{"train", "--resume", damagedRun, "--out", t.TempDir(), "--data", td}, 1, "enc.W.npy"},
+		{"no checkpoint", []string{"train", "--resume", t.TempDir(), "--data", td}, 1, "no checkpoint"},
+		{"resume changing a setting", []string{"train", "--resume", plainRun, "--lr", "0.1"}, 2, "--lr cannot be changed"},
+		{"unknown model", []string{"train", "gan", "--out", t.TempDir()}, 2, `unknown model "gan"`},
+		{"k = 0", []string{"train", "topk", "--out", t.TempDir(), "--k", "0"}, 2, "invalid --k 0"},
+		{"k > hidden", []string{"train", "topk", "--out", t.TempDir(), "--hidden", "50", "--k", "51"}, 2, "invalid --k 51"},
+		{"negative noise", []string{"train", "denoising", "--out", t.TempDir(), "--noise", "gaussian", "--noise-level", "-0.1"}, 2, "invalid --noise-level"},
+		{"masking level 1", []string{"train", "denoising", "--out", t.TempDir(), "--noise", "masking", "--noise-level", "1"}, 2, "must be in [0,1)"},
+		{"unknown noise", []string{"train", "denoising", "--out", t.TempDir(), "--noise", "pink"}, 2, "invalid --noise"},
+		{"latent 0", []string{"train", "vae", "--out", t.TempDir(), "--latent", "0"}, 2, "invalid --latent 0"},
+		{"lr 0", []string{"train", "plain", "--out", t.TempDir(), "--lr", "0"}, 2, "invalid --lr"},
+		{"batch 0", []string{"train", "plain", "--out", t.TempDir(), "--batch", "0"}, 2, "invalid --batch"},
+		{"negative epochs", []string{"train", "plain", "--out", t.TempDir(), "--epochs", "-1"}, 2, "invalid --epochs"},
+		{"batch larger than the data", []string{"train", "plain", "--out", t.TempDir(), "--data", td, "--batch", "5000"}, 1, "fewer than one batch"},
+		{"output folder not writable", []string{"train", "plain", "--out", filepath.Join(afile, "run"), "--data", td}, 1, "output folder"},
+		{"sample from a non-generative model", []string{"sample", plainRun, "--out", filepath.Join(t.TempDir(), "s.png")}, 1, "not generative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runZoo(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, errs)
+			}
+			if !strings.Contains(errs, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, errs)
+			}
+		})
+	}
+}
+
+// TestInterruptAndResume sends SIGINT to a training run, checks that it
+// exits non-zero with a checkpoint and a message, resumes it, and compares
+// the result with an uninterrupted run: the weights must be identical.
+func TestInterruptAndResume(t *testing.T) {
+	common := []string{"--data", data.Testdata(), "--hidden", "64", "--batch", "10", "--train-limit", "1000", "--test-limit", "100", "--quiet=false"}
+	full := filepath.Join(t.TempDir(), "full")
+	if code, o, e := runZoo(t, append([]string{"train", "denoising", "--out", full, "--epochs", "3"}, common...)...); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, o, e)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(zooBin, append([]string{"train", "denoising", "--out", out, "--epochs", "1000"}, common...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "epoch 1:") {
+			time.Sleep(50 * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGINT)
+		}
+	}
+	err = cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() == 0 {
+		t.Fatalf("interrupted run: %v\n%s", err, log.String())
+	}
+	if s := log.String(); !strings.Contains(s, "interrupted") || !strings.Contains(s, "--resume") || strings.Contains(s, "panic:") {
+		t.Errorf("unexpected message:\n%s", s)
+	}
+	var p struct{ Epoch, Step int }
+	b, err := os.ReadFile(filepath.Join(out, "checkpoint.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(b, &p)
+	if p.Epoch < 1 || p.Epoch >= 3 {
+		t.Fatalf("checkpoint at epoch %d: the interruption came too late for this test", p.Epoch)
+	}
+	if code, o, e := runZoo(t, "train", "--resume", out, "--epochs", "3", "--data", data.Testdata(), "--quiet"); code != 0 {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, o, e)
+	}
+	for _, w := range []string{"enc.W", "enc.b", "dec.W", "dec.b"} {
+		a, _ := os.ReadFile(filepath.Join(full, "weights", w+".npy"))
+		b, _ := os.ReadFile(filepath.Join(out, "weights", w+".npy"))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the uninterrupted and the interrupted+resumed run", w)
+		}
+	}
+}
