@@ -30,6 +30,12 @@ type Options struct {
 	TrainLimit int     `json:"train_limit"` // 0: all
 	TestLimit  int     `json:"test_limit"`  // 0: all
 	EvalBatch  int     `json:"eval_batch"`
+	// LRSchedule is "constant" (or "") or "cosine": lr·½(1+cos(π·step/steps)),
+	// decaying to 0 at the last step.
+	LRSchedule string `json:"lr_schedule,omitempty"`
+	// EvalEvery evaluates on the test set every this many epochs (0 or 1:
+	// every epoch); the last epoch is always evaluated.
+	EvalEvery int `json:"eval_every,omitempty"`
 }
 
 // DefaultOptions are PyTorch-example defaults: 10 epochs, batch 128, Adam 1e-3.
@@ -56,6 +62,14 @@ func (o Options) Validate() error {
 	case "", "none", "fixed", "dynamic":
 	default:
 		return errors.Errorf("invalid --binarize %q (want none, fixed or dynamic)", o.Binarize)
+	}
+	switch o.LRSchedule {
+	case "", "constant", "cosine":
+	default:
+		return errors.Errorf("invalid --lr-schedule %q (want constant or cosine)", o.LRSchedule)
+	}
+	if o.EvalEvery < 0 {
+		return errors.Errorf("invalid --eval-every %d", o.EvalEvery)
 	}
 	return nil
 }
@@ -206,6 +220,7 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 		if t.Opt.Binarize == "dynamic" {
 			data.SampleBinary(t.rng, t.batch, t.batch)
 		}
+		t.Adam.LR = t.learningRate()
 		if err := t.Prog.Run(t.batch, t.rng, true); err != nil {
 			bar.done()
 			return errors.Wrapf(err, "epoch %d, step %d", t.Epoch+1, t.Step+1)
@@ -234,11 +249,21 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 	bar.done()
 	t.Epoch++
 	t.epochStep = 0
+	log := EpochLog{
+		Epoch: t.Epoch, Step: t.Step, TrainLoss: t.lossSum / float64(max(steps, 1)),
+		Seconds: t.epochSecs, SamplesPerS: float64(steps*t.Opt.Batch) / t.epochSecs,
+	}
+	if t.Opt.EvalEvery > 1 && t.Epoch%t.Opt.EvalEvery != 0 && t.Epoch != t.Opt.Epochs {
+		if t.Checkpoint != nil {
+			return t.Checkpoint(t)
+		}
+		return nil
+	}
 	mt, err := t.Eval.Evaluate(t.Test)
 	if err != nil {
 		return errors.Wrapf(err, "evaluating after epoch %d", t.Epoch)
 	}
-	log := EpochLog{
+	log = EpochLog{
 		Epoch: t.Epoch, Step: t.Step, TrainLoss: t.lossSum / float64(max(steps, 1)),
 		TestLoss: mt.Loss, TestRecon: mt.Terms["recon"], TestPenalty: mt.Loss - mt.Terms["recon"], TestTerms: mt.Terms,
 		TestBCE: mt.BCEPerImage, TestMSE: mt.MSEPerPixel,
@@ -253,6 +278,15 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 		return t.Checkpoint(t)
 	}
 	return nil
+}
+
+// learningRate is the learning rate of the next step.
+func (t *Trainer) learningRate() float64 {
+	if t.Opt.LRSchedule != "cosine" {
+		return t.Opt.LR
+	}
+	total := t.Opt.Epochs * t.StepsPerEpoch()
+	return t.Opt.LR * 0.5 * (1 + math.Cos(math.Pi*float64(t.Step)/float64(max(total, 1))))
 }
 
 // DivergedError reports a NaN or Inf in the loss or a parameter.

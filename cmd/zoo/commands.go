@@ -79,6 +79,8 @@ func trainFlags(fs interface {
 	fs.IntVar(&o.TrainLimit, "train-limit", o.TrainLimit, "use the first N training images (0: all)")
 	fs.IntVar(&o.TestLimit, "test-limit", o.TestLimit, "use the first N test images (0: all)")
 	fs.IntVar(&o.EvalBatch, "eval-batch", o.EvalBatch, "examples per evaluation pass")
+	fs.StringVar(&o.LRSchedule, "lr-schedule", "constant", "constant, or cosine (decays to 0 at the last step)")
+	fs.IntVar(&o.EvalEvery, "eval-every", 1, "evaluate on the test set every N epochs (and after the last)")
 }
 
 func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
