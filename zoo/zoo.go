@@ -101,6 +101,9 @@ type TrainOptions struct {
 	Log      io.Writer // one line per epoch, or nil
 	// OnStep, when set, is called after every training step.
 	OnStep func(step int, loss float64)
+	// NoCheckpoints skips the per-epoch checkpoints (the final model is
+	// still saved); for short experiment runs of many tiny epochs.
+	NoCheckpoints bool
 	// Model, when set, is the model a resumed checkpoint must hold.
 	Model string
 	// CheckpointEvery writes a checkpoint every this many steps as well as
@@ -145,14 +148,40 @@ func Train(ctx context.Context, c models.Config, o train.Options, to TrainOption
 	if err != nil {
 		return s, err
 	}
+	s, _, err = trainOn(ctx, c, o, trainSet, testSet, where, to)
+	return s, err
+}
+
+// TrainOn is Train on data sets already in memory (any IDX-like data, or
+// synthetic data); where names them in the summary. It also returns the
+// trainer, whose Store and Eval give the trained model.
+func TrainOn(ctx context.Context, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string, to TrainOptions) (Summary, *train.Trainer, error) {
+	spec, err := models.Lookup(c.Model)
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	if err := spec.Validate(c); err != nil {
+		return Summary{}, nil, err
+	}
+	if err := o.Validate(); err != nil {
+		return Summary{}, nil, err
+	}
+	if err := prepareOut(to.Out); err != nil {
+		return Summary{}, nil, err
+	}
+	return trainOn(ctx, c, o, trainSet, testSet, where, to)
+}
+
+func trainOn(ctx context.Context, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string, to TrainOptions) (Summary, *train.Trainer, error) {
 	t, err := train.New(c, o, trainSet, testSet, nil)
 	if err != nil {
-		return s, err
+		return Summary{}, nil, err
 	}
 	if err := os.WriteFile(filepath.Join(to.Out, MetricsFile), nil, 0o644); err != nil {
-		return s, errors.Wrap(err, "creating metrics log")
+		return Summary{}, nil, errors.Wrap(err, "creating metrics log")
 	}
-	return run(ctx, t, to, where)
+	s, err := run(ctx, t, to, where)
+	return s, t, err
 }
 
 // Resume continues the run whose checkpoint is in the folder from, writing
@@ -256,7 +285,9 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 		}
 		return ckpt.SaveCheckpoint(to.Out, st, t.Store, mom)
 	}
-	t.Checkpoint = checkpoint
+	if !to.NoCheckpoints {
+		t.Checkpoint = checkpoint
+	}
 	t.OnEpoch = func(t *train.Trainer, l train.EpochLog, _ eval.Metrics) error {
 		b, err := json.Marshal(l)
 		if err != nil {
@@ -298,7 +329,7 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
 		return s, err
 	}
-	if t.Epoch == 0 {
+	if t.Epoch == 0 && !to.NoCheckpoints {
 		if err := checkpoint(t); err != nil {
 			return s, err
 		}

@@ -4,6 +4,7 @@
 //	zoo list [--json]
 //	zoo train MODEL --out DIR [flags]
 //	zoo eval DIR [--json]
+//	zoo reproduce NAME|all [--quick] [--out DIR]
 //	zoo sample DIR [--n 64] [--out samples.png] [--interpolate FILE] [--manifold FILE]
 //
 // Run `zoo COMMAND --help` for the flags of a command. Exit status: 0 on
@@ -41,6 +42,7 @@ func init() {
 		{"train", "MODEL --out DIR [flags]", "train a model and write its run folder", cmdTrain},
 		{"eval", "DIR [--json]", "reload a trained model and recompute its test metrics", cmdEval},
 		{"sample", "DIR [--n 64] [--out samples.png]", "draw images from a trained VAE's prior (also interpolations, manifold)", cmdSample},
+		{"reproduce", "NAME|all [--quick] [--out DIR]", "run the lecture's comparisons; write a report with tables and figures", cmdReproduce},
 	}
 }
 

@@ -1,0 +1,480 @@
+// Package experiments declares the zoo's classic comparisons — denoising,
+// contraction, sparsity, the VAE and the linear DAE's closed form — as runs
+// of registered models plus the metrics and figures that compare them, and
+// writes each as a report (report.md, results.json, PNG figures, the
+// trained models' folders).
+//
+// Each experiment has a quick version (the repo's MNIST subset, a few
+// epochs: all together in about two minutes on two cores) and a full
+// version (full MNIST).
+package experiments
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aezoo/aezoo/ckpt"
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/train"
+	"github.com/aezoo/aezoo/viz"
+	"github.com/aezoo/aezoo/zoo"
+	"github.com/pkg/errors"
+	"image"
+)
+
+// Experiment is one declared comparison.
+type Experiment struct {
+	Name  string // as given to `zoo reproduce`
+	Title string
+	Run   func(env *Env) (*Result, error)
+}
+
+// Catalogue lists the experiments in report order.
+func Catalogue() []Experiment {
+	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment}
+}
+
+// Lookup returns the named experiment.
+func Lookup(name string) (Experiment, error) {
+	var names []string
+	for _, e := range Catalogue() {
+		if e.Name == name {
+			return e, nil
+		}
+		names = append(names, e.Name)
+	}
+	return Experiment{}, errors.Errorf("unknown experiment %q (known: %s, all)", name, strings.Join(names, ", "))
+}
+
+// Env is what experiments run in: the data, the output folder and the
+// trained runs, shared between experiments so that `all` trains each
+// configuration once.
+type Env struct {
+	Ctx   context.Context
+	Quick bool
+	Out   string // folder of the whole reproduction
+	Data  string // where MNIST came from
+	TrainSet *data.Dataset
+	TestSet  *data.Dataset
+	Log      io.Writer
+	Seed  uint64
+
+	runs map[string]*Run
+}
+
+// NewEnv loads MNIST (the repo's subset when quick) and prepares out.
+func NewEnv(ctx context.Context, quick bool, out, dataDir string, log io.Writer) (*Env, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	env := &Env{Ctx: ctx, Quick: quick, Out: out, Log: log, Seed: 1, runs: map[string]*Run{}}
+	var err error
+	if quick {
+		env.Data = data.Testdata()
+		env.TrainSet, env.TestSet, err = data.LoadMNIST(env.Data, 0, 0)
+	} else {
+		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(dataDir, 0, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, errors.Errorf("cannot create output folder %s: %v", out, err)
+	}
+	return env, nil
+}
+
+// Run is a trained model of an experiment.
+type Run struct {
+	Label   string // row label in tables
+	Config  models.Config
+	Options train.Options
+	Dir     string // its run folder
+	Summary zoo.Summary
+	Store   *graph.Store
+	Eval    *eval.Evaluator
+	Test    *data.Dataset // the test set it was evaluated on (binarized if asked)
+	Logs    []train.EpochLog
+}
+
+// Options returns the training options of a run: batch 128, Adam 1e-3,
+// the given epochs (quick runs, on 2,000 images, use batch 50, Adam 3e-3
+// and quickEpochs).
+func (env *Env) Options(epochs, quickEpochs int) train.Options {
+	o := train.DefaultOptions()
+	o.Seed = env.Seed
+	o.Epochs = epochs
+	if env.Quick {
+		o.Epochs, o.Batch, o.LR = quickEpochs, 50, 3e-3
+	}
+	return o
+}
+
+// Train trains c with o on the environment's data, or returns the run
+// already trained with the same settings.
+func (env *Env) Train(label string, c models.Config, o train.Options) (*Run, error) {
+	return env.TrainOn(label, c, o, env.TrainSet, env.TestSet, env.Data)
+}
+
+// TrainOn is Train on other data (e.g. synthetic); where names the data.
+func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string) (*Run, error) {
+	b, _ := json.Marshal(struct {
+		C models.Config
+		O train.Options
+		W string
+		N int
+	}{c, o, where, trainSet.N})
+	sum := sha256.Sum256(b)
+	key := hex.EncodeToString(sum[:4])
+	if r, ok := env.runs[key]; ok {
+		return r, nil
+	}
+	dir := filepath.Join(env.Out, "runs", fmt.Sprintf("%s-%s", sanitize(label), key))
+	start := time.Now()
+	fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
+	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
+	to := zoo.TrainOptions{Out: dir, NoCheckpoints: true}
+	s, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
+	if err != nil {
+		fmt.Fprintln(env.Log)
+		return nil, errors.Wrapf(err, "training %s", label)
+	}
+	fmt.Fprintf(env.Log, " test loss %.3f (%.1fs)\n", s.TestLoss, time.Since(start).Seconds())
+	r.Summary, r.Store, r.Eval, r.Test = s, t.Store, t.Eval, t.Test
+	r.Logs, err = readLogs(filepath.Join(dir, zoo.MetricsFile))
+	if err != nil {
+		return nil, err
+	}
+	env.runs[key] = r
+	return r, nil
+}
+
+func readLogs(path string) ([]train.EpochLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading the metrics log")
+	}
+	defer f.Close()
+	var logs []train.EpochLog
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var l train.EpochLog
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return nil, errors.Wrapf(err, "reading %s", path)
+		}
+		logs = append(logs, l)
+	}
+	return logs, sc.Err()
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// Result is what an experiment reports.
+type Result struct {
+	Name, Title string
+	Intro       string
+	Tables      []Table
+	Figures     []Figure
+	Checks      []Check
+	// Values holds every number of the report, for results.json.
+	Values map[string]any
+	// Rows feeds the combined comparison table: model label → metric → value.
+	Rows map[string]map[string]float64
+	// Seconds is the experiment's wall time.
+	Seconds float64
+}
+
+// Table is a titled table of formatted cells.
+type Table struct {
+	Title   string
+	Columns []string
+	Rows    [][]string
+}
+
+// Figure is a PNG figure of a report.
+type Figure struct {
+	File    string // file name inside the report folder
+	Caption string
+	Image   image.Image
+}
+
+// Check is one claim of the lecture, tested on the measured numbers.
+type Check struct {
+	Claim  string
+	Pass   bool
+	Detail string
+	// FullOnly marks claims that only the full (not the quick) runs are
+	// expected to meet.
+	FullOnly bool
+}
+
+func newResult(name, title, intro string) *Result {
+	return &Result{Name: name, Title: title, Intro: intro, Values: map[string]any{}, Rows: map[string]map[string]float64{}}
+}
+
+func (r *Result) row(label, metric string, v float64) {
+	if r.Rows[label] == nil {
+		r.Rows[label] = map[string]float64{}
+	}
+	r.Rows[label][metric] = v
+}
+
+func (r *Result) figure(file, caption string, img image.Image, err error) error {
+	if err != nil {
+		return errors.Wrapf(err, "figure %s", file)
+	}
+	r.Figures = append(r.Figures, Figure{File: file, Caption: caption, Image: img})
+	return nil
+}
+
+func (r *Result) check(claim string, pass bool, fullOnly bool, format string, args ...any) {
+	r.Checks = append(r.Checks, Check{Claim: claim, Pass: pass, Detail: fmt.Sprintf(format, args...), FullOnly: fullOnly})
+}
+
+// lossCurves plots test loss per epoch of runs.
+func lossCurves(title string, runs ...*Run) (image.Image, error) {
+	var series []viz.Series
+	for _, r := range runs {
+		var s viz.Series
+		s.Name = r.Label
+		for _, l := range r.Logs {
+			s.X = append(s.X, float64(l.Epoch))
+			s.Y = append(s.Y, l.TestLoss)
+		}
+		if len(s.X) > 0 {
+			series = append(series, s)
+		}
+	}
+	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "test loss (nats/image)"}, series)
+}
+
+// Reproduce runs the named experiments ("all" for every one) and writes
+// their reports under out (out/NAME/ each; and out/report.md combining
+// them when there are several).
+func Reproduce(ctx context.Context, names []string, quick bool, out, dataDir string, log io.Writer) ([]*Result, error) {
+	var exps []Experiment
+	for _, n := range names {
+		if n == "all" {
+			exps = Catalogue()
+			break
+		}
+		e, err := Lookup(n)
+		if err != nil {
+			return nil, err
+		}
+		exps = append(exps, e)
+	}
+	if len(exps) == 0 {
+		return nil, errors.New("no experiment named")
+	}
+	env, err := NewEnv(ctx, quick, out, dataDir, log)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	var results []*Result
+	for _, e := range exps {
+		fmt.Fprintf(env.Log, "== %s: %s\n", e.Name, e.Title)
+		t0 := time.Now()
+		r, err := e.Run(env)
+		if err != nil {
+			return results, errors.Wrapf(err, "experiment %s", e.Name)
+		}
+		r.Seconds = time.Since(t0).Seconds()
+		if err := r.Write(filepath.Join(out, e.Name), quick); err != nil {
+			return results, err
+		}
+		results = append(results, r)
+	}
+	if len(results) > 1 {
+		if err := WriteCombined(out, results, quick, time.Since(start).Seconds()); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// Write writes report.md, results.json and the figures into dir.
+func (r *Result) Write(dir string, quick bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrap(err, "report folder")
+	}
+	for _, f := range r.Figures {
+		if err := viz.SavePNG(filepath.Join(dir, f.File), f.Image); err != nil {
+			return err
+		}
+	}
+	var b strings.Builder
+	r.markdown(&b, quick, "", 1)
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(b.String()), 0o644); err != nil {
+		return errors.Wrap(err, "writing report")
+	}
+	return writeJSON(filepath.Join(dir, "results.json"), r.jsonValue(quick))
+}
+
+func (r *Result) jsonValue(quick bool) map[string]any {
+	checks := []map[string]any{}
+	for _, c := range r.Checks {
+		checks = append(checks, map[string]any{"claim": c.Claim, "pass": c.Pass, "detail": c.Detail, "full_only": c.FullOnly})
+	}
+	return map[string]any{"name": r.Name, "title": r.Title, "quick": quick, "seconds": r.Seconds, "values": r.Values, "rows": r.Rows, "checks": checks}
+}
+
+func (r *Result) markdown(b *strings.Builder, quick bool, figPrefix string, level int) {
+	h := strings.Repeat("#", level)
+	fmt.Fprintf(b, "%s %s\n\n", h, r.Title)
+	if quick {
+		fmt.Fprintf(b, "_Quick run: the repo's MNIST subset (2,000 train / 500 test), a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n")
+	}
+	if r.Intro != "" {
+		fmt.Fprintf(b, "%s\n\n", r.Intro)
+	}
+	for _, t := range r.Tables {
+		fmt.Fprintf(b, "%s# %s\n\n", h, t.Title)
+		writeTable(b, t.Columns, t.Rows)
+	}
+	if len(r.Checks) > 0 {
+		fmt.Fprintf(b, "%s# Claims\n\n", h)
+		for _, c := range r.Checks {
+			mark := "✅"
+			if !c.Pass {
+				mark = "❌"
+				if quick && c.FullOnly {
+					mark = "➖ (full runs only)"
+				}
+			}
+			fmt.Fprintf(b, "- %s %s — %s\n", mark, c.Claim, c.Detail)
+		}
+		b.WriteString("\n")
+	}
+	for _, f := range r.Figures {
+		fmt.Fprintf(b, "![%s](%s%s)\n\n_%s_\n\n", f.Caption, figPrefix, f.File, f.Caption)
+	}
+	fmt.Fprintf(b, "_Wall time: %.0f s._\n\n", r.Seconds)
+}
+
+func writeTable(b *strings.Builder, cols []string, rows [][]string) {
+	b.WriteString("| " + strings.Join(cols, " | ") + " |\n|")
+	for range cols {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+	}
+	b.WriteString("\n")
+}
+
+// comparisonMetrics are the columns of the combined table, in order.
+var comparisonMetrics = []struct{ Key, Name, Format string }{
+	{"bce", "BCE nats/img", "%.2f"},
+	{"mse", "MSE/px", "%.4f"},
+	{"denoise_gaussian_0.3", "denoise MSE σ=0.3", "%.4f"},
+	{"denoise_masking_0.25", "denoise MSE ν=0.25", "%.4f"},
+	{"jacobian", "mean ‖J‖_F", "%.3f"},
+	{"cr_min_r", "CR(smallest r)", "%.3f"},
+	{"mean_activation", "mean act.", "%.3f"},
+	{"active_fraction", "active frac.", "%.3f"},
+	{"dead_units", "dead units", "%.0f"},
+	{"probe_error", "probe error", "%.2f%%"},
+	{"test_loss", "test loss", "%.2f"},
+	{"iw_nll", "IW-NLL", "%.2f"},
+}
+
+// WriteCombined writes out/report.md and out/results.json for several
+// experiments, with a comparison table (rows: models; columns: metrics).
+func WriteCombined(out string, results []*Result, quick bool, seconds float64) error {
+	rows := map[string]map[string]float64{}
+	var order []string
+	for _, r := range results {
+		labels := make([]string, 0, len(r.Rows))
+		for l := range r.Rows {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		for _, l := range labels {
+			if rows[l] == nil {
+				rows[l] = map[string]float64{}
+				order = append(order, l)
+			}
+			for k, v := range r.Rows[l] {
+				rows[l][k] = v
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# aezoo: what each regularizer does to the code\n\n")
+	if quick {
+		b.WriteString("_Quick run (MNIST subset, few epochs): a smoke test of the whole pipeline, not the reference numbers._\n\n")
+	}
+	fmt.Fprintf(&b, "All experiments: %.0f s.\n\n## Comparison\n\n", seconds)
+	cols := []string{"model"}
+	for _, m := range comparisonMetrics {
+		cols = append(cols, m.Name)
+	}
+	var cells [][]string
+	for _, l := range order {
+		row := []string{l}
+		for _, m := range comparisonMetrics {
+			v, ok := rows[l][m.Key]
+			if !ok {
+				row = append(row, "")
+				continue
+			}
+			if strings.HasSuffix(m.Format, "%%") {
+				v *= 100
+			}
+			row = append(row, fmt.Sprintf(m.Format, v))
+		}
+		cells = append(cells, row)
+	}
+	writeTable(&b, cols, cells)
+	for _, r := range results {
+		r.markdown(&b, false, r.Name+"/", 2)
+	}
+	if err := os.WriteFile(filepath.Join(out, "report.md"), []byte(b.String()), 0o644); err != nil {
+		return errors.Wrap(err, "writing the combined report")
+	}
+	all := map[string]any{"quick": quick, "seconds": seconds, "rows": rows}
+	var exps []any
+	for _, r := range results {
+		exps = append(exps, r.jsonValue(quick))
+	}
+	all["experiments"] = exps
+	return writeJSON(filepath.Join(out, "results.json"), all)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return errors.Wrapf(err, "encoding %s", path)
+	}
+	return ckpt.WriteAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
+func f4(v float64) string { return fmt.Sprintf("%.4f", v) }

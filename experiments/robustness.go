@@ -1,0 +1,216 @@
+package experiments
+
+import (
+	"fmt"
+
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/viz"
+)
+
+// denoisingLevels are the corruptions of the denoising metric.
+var denoisingLevels = []data.Corruption{
+	{Kind: "gaussian", Level: 0.1}, {Kind: "gaussian", Level: 0.3}, {Kind: "gaussian", Level: 0.5},
+	{Kind: "masking", Level: 0.1}, {Kind: "masking", Level: 0.25}, {Kind: "masking", Level: 0.5},
+}
+
+func levelName(q data.Corruption) string {
+	if q.Kind == "gaussian" {
+		return fmt.Sprintf("gaussian σ=%g", q.Level)
+	}
+	return fmt.Sprintf("masking ν=%g", q.Level)
+}
+
+func metricKey(q data.Corruption) string { return fmt.Sprintf("denoise_%s_%g", q.Kind, q.Level) }
+
+// The three 784-256-784 sigmoid models the robustness experiments compare.
+func (env *Env) plainAE() (*Run, error) {
+	c, _ := models.Defaults("plain")
+	return env.Train("AE", c, env.Options(10, 8))
+}
+
+func (env *Env) dae(q data.Corruption) (*Run, error) {
+	c, _ := models.Defaults("denoising")
+	c.Noise, c.NoiseLevel = q.Kind, q.Level
+	return env.Train("DAE ("+levelName(q)+")", c, env.Options(10, 8))
+}
+
+// daeFor returns the DAE trained on the corruption q (full runs train one
+// per level); quick runs share one DAE per noise kind (σ = 0.3, ν = 0.25).
+func (env *Env) daeFor(q data.Corruption) (*Run, error) {
+	if env.Quick {
+		if q.Kind == "gaussian" {
+			q.Level = 0.3
+		} else {
+			q.Level = 0.25
+		}
+	}
+	return env.dae(q)
+}
+
+func (env *Env) cae() (*Run, error) {
+	c, _ := models.Defaults("contractive")
+	return env.Train("CAE", c, env.Options(10, 8))
+}
+
+var denoisingExperiment = Experiment{
+	Name:  "denoising",
+	Title: "Denoising: plain AE vs denoising AEs",
+	Run: func(env *Env) (*Result, error) {
+		r := newResult("denoising", "Denoising: plain AE vs denoising AEs",
+			"Each model reconstructs corrupted test images; the metric is the MSE per pixel between the reconstruction and the *clean* image. "+
+				"Full runs train one DAE per corruption level (a fresh corruption every step) and compare it with the plain AE at that level; quick runs share one DAE per kind (σ = 0.3, ν = 0.25).")
+		ae, err := env.plainAE()
+		if err != nil {
+			return nil, err
+		}
+		runs := []*Run{ae}
+		daeOf := make([]*Run, len(denoisingLevels))
+		for i, q := range denoisingLevels {
+			d, err := env.daeFor(q)
+			if err != nil {
+				return nil, err
+			}
+			daeOf[i] = d
+			if runs[len(runs)-1] != d {
+				runs = append(runs, d)
+			}
+		}
+		cols := []string{"model", "clean"}
+		for _, q := range denoisingLevels {
+			cols = append(cols, levelName(q))
+		}
+		mse := map[*Run][]float64{}
+		var rows [][]string
+		for _, run := range runs {
+			row := []string{run.Label, f4(run.Summary.TestMSE)}
+			r.row(run.Label, "bce", run.Summary.TestBCE)
+			r.row(run.Label, "mse", run.Summary.TestMSE)
+			for _, q := range denoisingLevels {
+				v, err := run.Eval.Denoising(run.Test, q, env.Seed+7)
+				if err != nil {
+					return nil, err
+				}
+				mse[run] = append(mse[run], v)
+				row = append(row, f4(v))
+				r.row(run.Label, metricKey(q), v)
+				r.Values[run.Label+" "+levelName(q)] = v
+			}
+			rows = append(rows, row)
+		}
+		r.Tables = append(r.Tables, Table{Title: "Denoising MSE per pixel against the clean image (lower is better)", Columns: cols, Rows: rows})
+		allBetter, detail := true, ""
+		for j, q := range denoisingLevels {
+			d := daeOf[j]
+			allBetter = allBetter && mse[d][j] < mse[ae][j]
+			detail += fmt.Sprintf("%s: %s %.4f vs AE %.4f; ", levelName(q), d.Label, mse[d][j], mse[ae][j])
+		}
+		r.check("DAE better than the plain AE at every noise level (the DAE trained at that level; quick runs share one DAE per noise kind)",
+			allBetter, true, "%s", detail)
+		// Figures: clean / corrupted / reconstructed at the strongest levels.
+		for _, q := range []data.Corruption{{Kind: "gaussian", Level: 0.5}, {Kind: "masking", Level: 0.5}} {
+			d, err := env.daeFor(q)
+			if err != nil {
+				return nil, err
+			}
+			var rowsImg [][][]float64
+			for i, run := range []*Run{ae, d} {
+				clean, noisy, rec, err := run.Eval.DenoisingExamples(run.Test, q, env.Seed+7, 10)
+				if err != nil {
+					return nil, err
+				}
+				if i == 0 {
+					rowsImg = append(rowsImg, clean, noisy)
+				}
+				rowsImg = append(rowsImg, rec)
+			}
+			file := fmt.Sprintf("denoise-%s-%g.png", q.Kind, q.Level)
+			if err := r.figure(file, fmt.Sprintf("Rows: clean, corrupted (%s), reconstructed by the AE, reconstructed by the %s.", levelName(q), d.Label),
+				viz.Compare(28, 28, 2, rowsImg...), nil); err != nil {
+				return nil, err
+			}
+		}
+		img, err := lossCurves("test loss per epoch", runs...)
+		if err := r.figure("denoising-loss.png", "Test loss (clean inputs) per epoch.", img, err); err != nil {
+			return nil, err
+		}
+		return r, nil
+	},
+}
+
+// contractionRadii is the grid of r for CR(r).
+var contractionRadii = []float64{0.01, 0.03, 0.1, 0.3, 1, 3, 10}
+
+var contractiveExperiment = Experiment{
+	Name:  "contractive",
+	Title: "Contraction: AE vs DAE vs CAE",
+	Run: func(env *Env) (*Result, error) {
+		r := newResult("contractive", "Contraction: AE vs DAE vs CAE",
+			"How much the code moves when the input moves: the mean Frobenius norm of the encoder's Jacobian ‖J_f(x)‖_F over test inputs, "+
+				"and the contraction ratio CR(r) = E‖f(x + r·u) − f(x)‖ / r for a random unit direction u (Rifai et al. 2011). "+
+				"The lecture's claim: the CAE contracts most at small r, the DAE sits between the CAE and the plain AE.")
+		ae, err := env.plainAE()
+		if err != nil {
+			return nil, err
+		}
+		dg, err := env.dae(data.Corruption{Kind: "gaussian", Level: 0.3})
+		if err != nil {
+			return nil, err
+		}
+		ca, err := env.cae()
+		if err != nil {
+			return nil, err
+		}
+		runs := []*Run{ae, dg, ca}
+		cols := []string{"model", "BCE nats/img", "mean ‖J‖_F"}
+		for _, rad := range contractionRadii {
+			cols = append(cols, fmt.Sprintf("CR(%g)", rad))
+		}
+		var rows [][]string
+		var series []viz.Series
+		jac := map[*Run]float64{}
+		cr0 := map[*Run]float64{}
+		for _, run := range runs {
+			cr, err := run.Eval.ContractionCurve(run.Test, contractionRadii, env.Seed+11)
+			if err != nil {
+				return nil, err
+			}
+			jac[run], cr0[run] = run.Summary.Test.MeanJacobianFrob, cr[0]
+			row := []string{run.Label, fmt.Sprintf("%.2f", run.Summary.TestBCE), f3(jac[run])}
+			for _, v := range cr {
+				row = append(row, f3(v))
+			}
+			rows = append(rows, row)
+			series = append(series, viz.Series{Name: run.Label, X: contractionRadii, Y: cr})
+			r.row(run.Label, "jacobian", jac[run])
+			r.row(run.Label, "cr_min_r", cr[0])
+			r.row(run.Label, "bce", run.Summary.TestBCE)
+			r.Values[run.Label+" mean ‖J‖_F"] = jac[run]
+			r.Values[run.Label+" CR"] = cr
+		}
+		r.Values["radii"] = contractionRadii
+		r.Tables = append(r.Tables, Table{Title: "Jacobian norm and contraction ratio (lower = more contractive)", Columns: cols, Rows: rows})
+		r.check("CAE has the lowest mean ‖J‖_F", jac[ca] < jac[ae] && jac[ca] < jac[dg], false,
+			"CAE %.3f, DAE %.3f, AE %.3f", jac[ca], jac[dg], jac[ae])
+		r.check("CAE has the lowest CR at the smallest r", cr0[ca] < cr0[ae] && cr0[ca] < cr0[dg], false,
+			"CR(%g): CAE %.3f, DAE %.3f, AE %.3f", contractionRadii[0], cr0[ca], cr0[dg], cr0[ae])
+		r.check("DAE sits between CAE and AE at the smallest r", cr0[ca] < cr0[dg] && cr0[dg] < cr0[ae], false,
+			"CR(%g): CAE %.3f < DAE %.3f < AE %.3f", contractionRadii[0], cr0[ca], cr0[dg], cr0[ae])
+		img, err := viz.Lines(viz.Axes{Title: "contraction ratio CR(r)", XLabel: "r (input-space distance)", YLabel: "CR(r)", LogX: true}, series)
+		if err := r.figure("contraction-ratio.png", "CR(r) of the three encoders.", img, err); err != nil {
+			return nil, err
+		}
+		for _, run := range runs {
+			w := run.Store.Floats("enc.W")
+			f, err := viz.Filters(w, 784, run.Config.Hidden, 100)
+			if err != nil {
+				return nil, err
+			}
+			file := "filters-" + sanitize(run.Label) + ".png"
+			if err := r.figure(file, "Encoder filters of the "+run.Label+" (first 100 units).", viz.Grid(f, 28, 28, 10, 1), nil); err != nil {
+				return nil, err
+			}
+		}
+		return r, nil
+	},
+}

@@ -1,0 +1,92 @@
+package experiments
+
+import (
+	"fmt"
+
+	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/viz"
+)
+
+var sparseExperiment = Experiment{
+	Name:  "sparse",
+	Title: "Sparsity: plain vs L1 vs KL vs top-K (1000 units)",
+	Run: func(env *Env) (*Result, error) {
+		r := newResult("sparse", "Sparsity: plain vs L1 vs KL vs top-K (1000 units)",
+			"Four overcomplete (1000-unit) codes of MNIST: no penalty, an L1 activity penalty (ReLU code), Ng's KL-to-ρ penalty (sigmoid code, ρ = 0.05), "+
+				"and the top-K autoencoder (k = 25 at training, αk = 75 kept at encode time). Sparsity is measured on the test set "+
+				fmt.Sprintf("(a unit is active when its activation exceeds %g); ", eval.ActiveThreshold)+
+				"the linear probe is a multinomial logistic regression (a small Gorgonia graph) trained on the frozen codes of the training set.")
+		plain, _ := models.Defaults("plain")
+		plain.Hidden, plain.Activation = 1000, "relu"
+		l1, _ := models.Defaults("sparse")
+		kl, _ := models.Defaults("sparse")
+		kl.Sparsity, kl.Activation = "kl", "sigmoid"
+		tk, _ := models.Defaults("topk")
+		type entry struct {
+			label, output string
+			cfg           models.Config
+		}
+		entries := []entry{
+			{"AE (1000 ReLU)", "code", plain},
+			{"sparse L1", "code", l1},
+			{"sparse KL", "code", kl},
+			{"top-K (k=25)", "features", tk},
+		}
+		po := eval.DefaultProbeOptions()
+		po.Seed = env.Seed
+		if env.Quick {
+			po.Epochs = 10
+		}
+		var rows [][]string
+		probe := map[string]float64{}
+		act := map[string]float64{}
+		var filterRows [][][]float64
+		for _, e := range entries {
+			run, err := env.Train(e.label, e.cfg, env.Options(10, 5))
+			if err != nil {
+				return nil, err
+			}
+			trainX, dim, err := run.Eval.Codes(env.TrainSet, e.output)
+			if err != nil {
+				return nil, err
+			}
+			testX, _, err := run.Eval.Codes(run.Test, e.output)
+			if err != nil {
+				return nil, err
+			}
+			pr, err := eval.LinearProbe(trainX, env.TrainSet.Labels, testX, run.Test.Labels, dim, po)
+			if err != nil {
+				return nil, err
+			}
+			m := run.Summary.Test
+			probe[e.label], act[e.label] = pr.TestError, m.MeanActivation
+			rows = append(rows, []string{e.label, fmt.Sprintf("%.2f", run.Summary.TestBCE), f3(m.MeanActivation), f3(m.ActiveFraction),
+				fmt.Sprintf("%d", m.DeadUnits), fmt.Sprintf("%.2f%%", 100*pr.TestError)})
+			r.row(e.label, "bce", run.Summary.TestBCE)
+			r.row(e.label, "mse", run.Summary.TestMSE)
+			r.row(e.label, "mean_activation", m.MeanActivation)
+			r.row(e.label, "active_fraction", m.ActiveFraction)
+			r.row(e.label, "dead_units", float64(m.DeadUnits))
+			r.row(e.label, "probe_error", pr.TestError)
+			r.Values[e.label] = map[string]any{"bce": run.Summary.TestBCE, "mean_activation": m.MeanActivation, "active_fraction": m.ActiveFraction,
+				"dead_units": m.DeadUnits, "probe": pr}
+			f, err := viz.Filters(run.Store.Floats("enc.W"), env.TrainSet.D, run.Config.Hidden, 20)
+			if err != nil {
+				return nil, err
+			}
+			filterRows = append(filterRows, f)
+		}
+		r.Tables = append(r.Tables, Table{Title: "Sparsity and linear probe",
+			Columns: []string{"model", "BCE nats/img", "mean activation", "active fraction", "dead units", "probe test error"}, Rows: rows})
+		tkErr := probe["top-K (k=25)"]
+		r.check("top-K probe error ≤ 2% (Makhzani & Frey: 1.35% for k = 25)", tkErr <= 0.02, true, "top-K probe error %.2f%%", 100*tkErr)
+		p, s := act["AE (1000 ReLU)"], act["sparse L1"]
+		r.check("sparse (L1) mean activation at least 2× below plain", s*2 <= p, false, "L1 %.4f vs plain %.4f (%.1f×)", s, p, p/max(s, 1e-12))
+		if err := r.figure("sparse-filters.png", "Encoder filters (first 20 units), one row per model: "+
+			"AE (1000 ReLU), sparse L1, sparse KL, top-K.", viz.Compare(28, 28, 2, filterRows...), nil); err != nil {
+			return nil, err
+		}
+		return r, nil
+	},
+}

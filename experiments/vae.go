@@ -1,0 +1,119 @@
+package experiments
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/viz"
+	"github.com/aezoo/aezoo/zoo"
+)
+
+// IWSamples is the number of importance samples of the IW-NLL estimate
+// (full runs; quick runs use 20).
+var IWSamples = 1000
+
+var vaeExperiment = Experiment{
+	Name:  "vae",
+	Title: "VAE: ELBO, importance-weighted NLL, samples and the latent space",
+	Run: func(env *Env) (*Result, error) {
+		K := IWSamples
+		if env.Quick {
+			K = 20
+		}
+		r := newResult("vae", "VAE: ELBO, importance-weighted NLL, samples and the latent space",
+			fmt.Sprintf("The pytorch/examples configuration (784-400-(20,20)-400-784, ReLU, Adam 1e-3, batch 128), on grey-level MNIST "+
+				"and on dynamically binarized MNIST, and a 2-D latent model for the manifold and the scatter. The test loss is −ELBO "+
+				"(BCE summed over pixels + KL), a one-sample estimate; the IW-NLL is the importance-weighted bound with K = %d samples.", K))
+		c, _ := models.Defaults("vae")
+		o := env.Options(10, 5)
+		v20, err := env.Train("VAE (z=20)", c, o)
+		if err != nil {
+			return nil, err
+		}
+		ob := o
+		ob.Binarize = "dynamic"
+		vbin, err := env.Train("VAE (z=20, binarized)", c, ob)
+		if err != nil {
+			return nil, err
+		}
+		c2 := c
+		c2.Latent = 2
+		v2, err := env.Train("VAE (z=2)", c2, o)
+		if err != nil {
+			return nil, err
+		}
+		var rows [][]string
+		for _, run := range []*Run{v20, vbin, v2} {
+			t := run.Summary.Test.Terms
+			nll, err := run.Eval.IWNLL(run.Test, K, env.Seed+13)
+			if err != nil {
+				return nil, err
+			}
+			elbo := -(t["recon"] + t["kl"])
+			rows = append(rows, []string{run.Label, fmt.Sprintf("%.2f", run.Summary.TestLoss), fmt.Sprintf("%.2f", elbo),
+				fmt.Sprintf("%.2f", t["recon"]), fmt.Sprintf("%.2f", t["kl"]), fmt.Sprintf("%.2f", nll)})
+			r.row(run.Label, "test_loss", run.Summary.TestLoss)
+			r.row(run.Label, "bce", run.Summary.TestBCE)
+			r.row(run.Label, "mse", run.Summary.TestMSE)
+			r.row(run.Label, "iw_nll", nll)
+			r.Values[run.Label] = map[string]float64{"test_loss": run.Summary.TestLoss, "elbo": elbo, "bce": t["recon"], "kl": t["kl"], "iw_nll": nll}
+		}
+		r.Values["iw_samples"] = K
+		r.Tables = append(r.Tables, Table{Title: "Test set (nats per image)",
+			Columns: []string{"model", "test loss (−ELBO)", "ELBO", "BCE", "KL", fmt.Sprintf("IW-NLL (K=%d)", K)}, Rows: rows})
+		r.check("VAE test loss ≤ 105.6 nats (PyTorch, same config: 105.2–105.6)", v20.Summary.TestLoss <= 105.6, true,
+			"%.2f after %d epochs", v20.Summary.TestLoss, v20.Options.Epochs)
+
+		dt, _ := graph.ParseDtype(v20.Options.Dtype)
+		g, err := zoo.NewGenerator(v20.Config, dt, v20.Store, env.TrainSet.D)
+		if err != nil {
+			return nil, err
+		}
+		_, samples, err := g.Sample(rand.New(rand.NewPCG(env.Seed, 0x5a)), 64)
+		if err := r.figure("vae-samples.png", "64 digits decoded from z ~ N(0, I) (z = 20).", viz.Grid(samples, 28, 28, 8, 2), err); err != nil {
+			return nil, err
+		}
+		codes, err := zoo.Encode(v20.Eval, v20.Test, 16)
+		if err != nil {
+			return nil, err
+		}
+		var interp [][]float64
+		for i := 0; i+1 < len(codes); i += 2 {
+			row, err := g.Interpolate(codes[i], codes[i+1], 10)
+			if err != nil {
+				return nil, err
+			}
+			interp = append(interp, row...)
+		}
+		if err := r.figure("vae-interpolation.png", "Decoded straight lines in latent space between the means of pairs of test digits.", viz.Grid(interp, 28, 28, 10, 2), nil); err != nil {
+			return nil, err
+		}
+		g2, err := zoo.NewGenerator(v2.Config, dt, v2.Store, env.TrainSet.D)
+		if err != nil {
+			return nil, err
+		}
+		man, err := g2.Manifold(20)
+		if err := r.figure("vae-manifold.png", "The 2-D latent manifold: decoded codes at Gaussian quantiles.", viz.Grid(man, 28, 28, 20, 1), err); err != nil {
+			return nil, err
+		}
+		mu, err := zoo.Encode(v2.Eval, v2.Test, v2.Test.N)
+		if err != nil {
+			return nil, err
+		}
+		pts := make([][2]float64, len(mu))
+		for i, m := range mu {
+			pts[i] = [2]float64{m[0], m[1]}
+		}
+		img, err := viz.Scatter(pts, v2.Test.Labels[:len(pts)], "test digits in the 2-D latent space (μ)")
+		if err := r.figure("vae-scatter.png", "Encoder means of the test digits, coloured by digit.", img, err); err != nil {
+			return nil, err
+		}
+		img, err = lossCurves("VAE test loss per epoch", v20, vbin, v2)
+		if err := r.figure("vae-loss.png", "Test loss (−ELBO) per epoch.", img, err); err != nil {
+			return nil, err
+		}
+		return r, nil
+	},
+}
