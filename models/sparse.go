@@ -17,7 +17,7 @@ func init() {
 		Doc:    "sparse autoencoder: overcomplete code + L1 (or KL-to-ρ) activity penalty",
 		Hypers: []string{"hidden", "activation", "loss", "sparsity", "lambda", "rho", "beta"},
 		Defaults: Config{Hidden: 1000, Activation: "relu", Loss: "bce",
-			Sparsity: "l1", Lambda: 0.01, Rho: 0.05, Beta: 1},
+			Sparsity: "l1", Lambda: 0.03, Rho: 0.05, Beta: 1},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
 			h, _ := encode(b, c, x)

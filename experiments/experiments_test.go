@@ -1,0 +1,187 @@
+package experiments
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aezoo/aezoo/viz"
+	"gonum.org/v1/gonum/mat"
+)
+
+// TestRidgeProjectionIsTheOptimum checks the closed form against the
+// objective itself: W_k beats random rank-k perturbations of itself, and
+// with k = d it equals the unconstrained ridge solution XᵀX(XᵀX + nσ²I)⁻¹.
+func TestRidgeProjectionIsTheOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n, d, k, sigma = 300, 6, 3, 0.7
+	ds := syntheticSpectrum(rng, n, d, []float64{9, 4, 2}, 0.1)
+	x := float64s(ds.X)
+	X := mat.NewDense(n, d, x)
+	objective := func(W *mat.Dense) float64 {
+		var xw, diff mat.Dense
+		xw.Mul(X, W)
+		diff.Sub(X, &xw)
+		a := mat.Norm(&diff, 2)
+		b := mat.Norm(W, 2)
+		return a*a + n*sigma*sigma*b*b
+	}
+	wk, pca, s2, err := RidgeProjection(x, n, d, k, sigma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(s2); i++ {
+		if s2[i] > s2[i-1] {
+			t.Fatalf("eigenvalues not decreasing: %v", s2)
+		}
+	}
+	best := objective(wk)
+	if objective(pca) <= best {
+		t.Errorf("the PCA projector scores %g ≤ closed form %g", objective(pca), best)
+	}
+	// Factor W_k = B·C (B = U_k diag(c), C = U_kᵀ) and perturb the factors:
+	// every (B + εR)(C + εQ) has rank ≤ k.
+	var eig mat.EigenSym
+	var gram mat.SymDense
+	gram.SymOuterK(1, X.T())
+	eig.Factorize(&gram, true)
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	vals := eig.Values(nil)
+	B, C := mat.NewDense(d, k, nil), mat.NewDense(k, d, nil)
+	for j := 0; j < k; j++ {
+		col := d - 1 - j // EigenSym sorts ascending
+		c := vals[col] / (vals[col] + n*sigma*sigma)
+		for i := 0; i < d; i++ {
+			B.Set(i, j, c*vecs.At(i, col))
+			C.Set(j, i, vecs.At(i, col))
+		}
+	}
+	var bc mat.Dense
+	bc.Mul(B, C)
+	if e := relFro(&bc, wk); e > 1e-10 {
+		t.Fatalf("factorization check: %g", e)
+	}
+	for trial := 0; trial < 50; trial++ {
+		var b2, c2, w mat.Dense
+		r := mat.NewDense(d, k, nil)
+		q := mat.NewDense(k, d, nil)
+		for i := 0; i < d; i++ {
+			for j := 0; j < k; j++ {
+				r.Set(i, j, 0.01*rng.NormFloat64())
+				q.Set(j, i, 0.01*rng.NormFloat64())
+			}
+		}
+		b2.Add(B, r)
+		c2.Add(C, q)
+		w.Mul(&b2, &c2)
+		if objective(&w) < best-1e-9*best {
+			t.Fatalf("a rank-%d perturbation lowers the objective: %g < %g", k, objective(&w), best)
+		}
+	}
+	// k = d: the unconstrained ridge solution.
+	full, _, _, err := RidgeProjection(x, n, d, d, sigma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, gi, ridge mat.Dense
+	g.Mul(X.T(), X)
+	reg := mat.NewDense(d, d, nil)
+	reg.Copy(&g)
+	for i := 0; i < d; i++ {
+		reg.Set(i, i, reg.At(i, i)+n*sigma*sigma)
+	}
+	if err := gi.Inverse(reg); err != nil {
+		t.Fatal(err)
+	}
+	ridge.Mul(&g, &gi)
+	if e := relFro(full, &ridge); e > 1e-10 {
+		t.Errorf("k = d closed form differs from the ridge solution by %g", e)
+	}
+	if _, _, _, err := RidgeProjection(x, n, d, d+1, sigma); err == nil {
+		t.Error("k > d accepted")
+	}
+}
+
+func TestReportWriting(t *testing.T) {
+	out := t.TempDir()
+	img, err := viz.Lines(viz.Axes{Title: "t"}, []viz.Series{{Name: "a", X: []float64{1, 2}, Y: []float64{3, 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, pass bool) *Result {
+		r := newResult(name, "Title "+name, "intro")
+		r.Tables = append(r.Tables, Table{Title: "T", Columns: []string{"model", "x"}, Rows: [][]string{{"AE", "1.0"}}})
+		r.row("AE", "bce", 80)
+		r.row("AE", "probe_error", 0.0135)
+		r.check("claim", pass, true, "detail %d", 1)
+		if err := r.figure("f.png", "caption", img, nil); err != nil {
+			t.Fatal(err)
+		}
+		r.Values["v"] = 1.5
+		return r
+	}
+	a, b := mk("one", true), mk("two", false)
+	for _, r := range []*Result{a, b} {
+		if err := r.Write(filepath.Join(out, r.Name), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteCombined(out, []*Result{a, b}, false, 12); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| AE | 80.00 |", "1.35%", "![caption](one/f.png)", "✅ claim", "❌ claim", "## Comparison"} {
+		if !strings.Contains(string(rep), want) {
+			t.Errorf("combined report lacks %q:\n%s", want, rep)
+		}
+	}
+	var res map[string]any
+	b2, _ := os.ReadFile(filepath.Join(out, "one", "results.json"))
+	if err := json.Unmarshal(b2, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res["values"].(map[string]any)["v"] != 1.5 {
+		t.Errorf("results.json values: %v", res["values"])
+	}
+	if _, err := os.Stat(filepath.Join(out, "one", "f.png")); err != nil {
+		t.Error("figure not written")
+	}
+}
+
+// TestLinearExperimentSynthetic trains one small synthetic linear DAE and
+// requires it to land near the closed form.
+func TestLinearRunNearClosedForm(t *testing.T) {
+	env := &Env{Ctx: context.Background(), Quick: true, Out: t.TempDir(), Seed: 3, Log: io.Discard, runs: map[string]*Run{}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	tr := syntheticSpectrum(rng, 500, 8, []float64{9, 3}, 0.05)
+	te := syntheticSpectrum(rng, 100, 8, []float64{9, 3}, 0.05)
+	dae, pca, err := linearRun(env, "t", tr, te, 2, 1, 1200, 500, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("relative error: trained %.4f, PCA %.4f", dae, pca)
+	if dae > 0.02 || !(dae < pca) || math.IsNaN(dae) {
+		t.Errorf("trained linear DAE is %.4f from the closed form (PCA %.4f)", dae, pca)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, e := range Catalogue() {
+		if got, err := Lookup(e.Name); err != nil || got.Name != e.Name {
+			t.Errorf("Lookup(%q): %v", e.Name, err)
+		}
+	}
+	if _, err := Lookup("gan"); err == nil {
+		t.Error("unknown experiment found")
+	}
+}
