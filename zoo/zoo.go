@@ -355,7 +355,11 @@ func Eval(dir, dataDir string) (Summary, error) {
 			return s, errors.Wrapf(err, "loading %s: damaged training options", dir)
 		}
 	}
-	_, testSet, where, err := LoadData(dataDir, 1, o.TestLimit)
+	where, err := data.Locate(dataDir)
+	if err != nil {
+		return s, err
+	}
+	testSet, err := data.Load(where, data.Test, o.TestLimit)
 	if err != nil {
 		return s, err
 	}
