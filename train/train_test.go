@@ -2,6 +2,9 @@ package train
 
 import (
 	"context"
+	"errors"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/aezoo/aezoo/data"
@@ -115,6 +118,97 @@ func TestOptionsValidate(t *testing.T) {
 		tc.mod(&o)
 		if err := o.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// TestDivergenceStopsAndKeepsLastCheckpoint injects a NaN into a weight in
+// the middle of epoch 2: training must stop at the next step with an error
+// naming the parameter, and no checkpoint may be taken after epoch 1's.
+func TestDivergenceStopsAndKeepsLastCheckpoint(t *testing.T) {
+	c, o := smallPlain()
+	o.Epochs = 3
+	tr, te := testData(t)
+	tt, err := New(c, o, tr, te, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checkpoints []int
+	tt.Checkpoint = func(t *Trainer) error {
+		checkpoints = append(checkpoints, t.Step)
+		return nil
+	}
+	steps := tt.StepsPerEpoch()
+	tt.OnStep = func(step int, _ float64) {
+		if step == steps+3 {
+			tt.Store.Get("dec.W").Data().([]float32)[7] = float32(math.NaN())
+		}
+	}
+	err = tt.Run(context.Background())
+	var div *DivergedError
+	if !errors.As(err, &div) {
+		t.Fatalf("got %v, want a DivergedError", err)
+	}
+	// The step after the NaN spreads it through Adam into every parameter;
+	// the first one found is named.
+	if div.Step != steps+4 || div.Epoch != 2 || !strings.HasPrefix(div.Node, "parameter ") {
+		t.Errorf("diverged at epoch %d step %d in %q; want epoch 2, step %d, a parameter", div.Epoch, div.Step, div.Node, steps+4)
+	}
+	if !strings.Contains(err.Error(), div.Node) || !strings.Contains(err.Error(), "step") {
+		t.Errorf("message does not say where: %v", err)
+	}
+	if len(checkpoints) != 1 || checkpoints[0] != steps {
+		t.Errorf("checkpoints at steps %v, want only epoch 1's (%d)", checkpoints, steps)
+	}
+}
+
+func TestDivergenceOfTheLossIsReported(t *testing.T) {
+	c, _ := models.Defaults("lineardae")
+	o := DefaultOptions()
+	o.Epochs, o.Batch, o.LR = 2, 100, 1e30
+	tr, te := testData(t)
+	tt, err := New(c, o, tr, te, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tt.Run(context.Background())
+	var div *DivergedError
+	if !errors.As(err, &div) {
+		t.Fatalf("lr 1e30: got %v, want a DivergedError", err)
+	}
+	t.Log(err)
+}
+
+func TestAnnealK(t *testing.T) {
+	tr, te := testData(t)
+	c, _ := models.Defaults("topk")
+	c.Hidden, c.K, c.KStart = 60, 5, 45
+	o := DefaultOptions()
+	o.Epochs, o.Batch = 4, 100
+	o.TrainLimit = 0
+	tt, err := New(c, o, tr.Limit(200), te.Limit(100), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []int
+	tt.OnStep = func(int, float64) {
+		code := tt.Prog.M.Outputs["code"].Value().Data().([]float32)
+		n := 0
+		for _, v := range code[:60] {
+			if v != 0 {
+				n++
+			}
+		}
+		kept = append(kept, n)
+	}
+	if err := tt.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// 2 steps per epoch; k: 45 (epoch 1), 25 (epoch 2), then 5.
+	want := []int{45, 45, 25, 25, 5, 5, 5, 5}
+	for i := range want {
+		if kept[i] != want[i] {
+			t.Fatalf("units kept per step %v, want %v", kept, want)
 		}
 	}
 }
