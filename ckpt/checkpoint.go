@@ -101,13 +101,13 @@ func SaveCheckpoint(runDir string, st State, store *graph.Store, mom Moments) er
 			st.Moments = append(st.Moments, Param{Name: k.prefix + "/" + n, File: file, Shape: []int(mt.Shape())})
 		}
 	}
-	if err := writeJSONFile(filepath.Join(dir, StateFile), st); err != nil {
+	if err := WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
 		return err
 	}
 	if err := syncDir(dir); err != nil {
 		return err
 	}
-	if err := writeJSONFile(filepath.Join(runDir, PointerFile), pointer{Path: rel, Epoch: st.Epoch, Step: st.Step}); err != nil {
+	if err := WriteJSON(filepath.Join(runDir, PointerFile), pointer{Path: rel, Epoch: st.Epoch, Step: st.Step}); err != nil {
 		return err
 	}
 	// Remove the checkpoints that are no longer pointed to.
@@ -210,7 +210,8 @@ func LoadCheckpoint(runDir string) (State, *graph.Store, Moments, error) {
 	return st, store, mom, nil
 }
 
-func writeJSONFile(path string, v any) error {
+// WriteJSON writes v as indented JSON to path, atomically (see WriteAtomic).
+func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return errors.Wrapf(err, "encoding %s", path)

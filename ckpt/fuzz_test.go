@@ -139,14 +139,14 @@ func TestNpyRoundTripAndErrors(t *testing.T) {
 		}
 	}
 	for name, b := range map[string]string{
-		"empty":       "",
-		"magic":       "\x93NUMPX\x01\x00\x10\x00{}",
-		"huge shape":  "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000), }",
-		"big endian":  "\x93NUMPY\x01\x00\x3c\x00{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }    ",
-		"int dtype":   "\x93NUMPY\x01\x00\x3c\x00{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }    ",
-		"fortran":     "\x93NUMPY\x01\x00\x3c\x00{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }     ",
-		"truncated":   "\x93NUMPY\x01\x00\x3c\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }    \x00\x00",
-		"neg dim":     "\x93NUMPY\x01\x00\x3c\x00{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }   ",
+		"empty":      "",
+		"magic":      "\x93NUMPX\x01\x00\x10\x00{}",
+		"huge shape": "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000), }",
+		"big endian": "\x93NUMPY\x01\x00\x3c\x00{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }    ",
+		"int dtype":  "\x93NUMPY\x01\x00\x3c\x00{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }    ",
+		"fortran":    "\x93NUMPY\x01\x00\x3c\x00{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }     ",
+		"truncated":  "\x93NUMPY\x01\x00\x3c\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }    \x00\x00",
+		"neg dim":    "\x93NUMPY\x01\x00\x3c\x00{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }   ",
 	} {
 		if _, err := ReadNpy(bytes.NewReader([]byte(b)), int64(len(b))); err == nil {
 			t.Errorf("%s: no error", name)

@@ -63,14 +63,14 @@ func Lookup(name string) (Experiment, error) {
 // trained runs, shared between experiments so that `all` trains each
 // configuration once.
 type Env struct {
-	Ctx   context.Context
-	Quick bool
-	Out   string // folder of the whole reproduction
-	Data  string // where MNIST came from
+	Ctx      context.Context
+	Quick    bool
+	Out      string // folder of the whole reproduction
+	Data     string // where MNIST came from
 	TrainSet *data.Dataset
 	TestSet  *data.Dataset
 	Log      io.Writer
-	Seed  uint64
+	Seed     uint64
 
 	runs map[string]*Run
 }
@@ -330,7 +330,7 @@ func (r *Result) Write(dir string, quick bool) error {
 	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(b.String()), 0o644); err != nil {
 		return errors.Wrap(err, "writing report")
 	}
-	return writeJSON(filepath.Join(dir, "results.json"), r.jsonValue(quick))
+	return ckpt.WriteJSON(filepath.Join(dir, "results.json"), r.jsonValue(quick))
 }
 
 func (r *Result) jsonValue(quick bool) map[string]any {
@@ -462,18 +462,7 @@ func WriteCombined(out string, results []*Result, quick bool, seconds float64) e
 		exps = append(exps, r.jsonValue(quick))
 	}
 	all["experiments"] = exps
-	return writeJSON(filepath.Join(out, "results.json"), all)
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return errors.Wrapf(err, "encoding %s", path)
-	}
-	return ckpt.WriteAtomic(path, func(w *bufio.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
+	return ckpt.WriteJSON(filepath.Join(out, "results.json"), all)
 }
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }

@@ -11,9 +11,9 @@ import (
 // GradCheck is the result of comparing symbolic gradients with central
 // finite differences.
 type GradCheck struct {
-	Checked int     // entries compared
-	MaxRel  float64 // largest relative error
-	Worst   string  // "param[i]" where MaxRel occurred
+	Checked           int     // entries compared
+	MaxRel            float64 // largest relative error
+	Worst             string  // "param[i]" where MaxRel occurred
 	Analytic, Numeric float64
 }
 

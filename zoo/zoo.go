@@ -338,7 +338,7 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	return s, writeJSON(filepath.Join(to.Out, SummaryFile), s)
+	return s, ckpt.WriteJSON(filepath.Join(to.Out, SummaryFile), s)
 }
 
 // Eval reloads the run folder dir and recomputes its test metrics on the
@@ -407,17 +407,6 @@ func ReconGrid(path string, ev *eval.Evaluator, test *data.Dataset, n int) error
 		return err
 	}
 	return viz.SavePNG(path, viz.Grid(append(imgs, recons...), test.Rows, test.Cols, n, 2))
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return errors.Wrapf(err, "encoding %s", path)
-	}
-	return ckpt.WriteAtomic(path, func(w *bufio.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
 }
 
 func checkWritable(dir string) error {
