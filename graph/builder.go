@@ -230,8 +230,7 @@ func (b *Builder) Dense(name string, x *G.Node, out int) Layer {
 		W: b.Param(name+".W", []int{in, out}, Uniform(in)),
 		B: b.Param(name+".b", []int{1, out}, Uniform(in)),
 	}
-	xw := b.Must(G.Mul(x, l.W))
-	l.Pre = b.Must(G.BroadcastAdd(xw, l.B, nil, []byte{0}))
+	l.Pre = b.Must(Affine(x, l.W, l.B)) // fused x·W + b (fused.go)
 	return l
 }
 
@@ -244,12 +243,11 @@ func (b *Builder) Act(name string, x *G.Node) *G.Node {
 // Activate applies the named activation: "sigmoid", "relu", "tanh" or "linear".
 func Activate(name string, x *G.Node) (*G.Node, error) {
 	switch name {
-	case "sigmoid":
-		return G.Sigmoid(x)
-	case "relu":
-		return G.Rectify(x)
-	case "tanh":
-		return G.Tanh(x)
+	case "sigmoid", "relu", "tanh":
+		if x.Dims() == 2 {
+			return Act(name, x) // fused, preallocated (fused.go)
+		}
+		return activateStock(name, x)
 	case "linear":
 		return x, nil
 	}
@@ -307,3 +305,13 @@ func (b *Builder) Output(name string, n *G.Node) *G.Node {
 }
 
 func (in *Input) String() string { return fmt.Sprintf("input %s (%d cols)", in.Name, in.Cols) }
+
+func activateStock(name string, x *G.Node) (*G.Node, error) {
+	switch name {
+	case "sigmoid":
+		return G.Sigmoid(x)
+	case "relu":
+		return G.Rectify(x)
+	}
+	return G.Tanh(x)
+}

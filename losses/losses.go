@@ -11,6 +11,7 @@ package losses
 import (
 	"math"
 
+	"github.com/aezoo/aezoo/graph"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -54,12 +55,11 @@ func BCEWithLogitsPerExample(logits, x *G.Node) (*G.Node, error) {
 
 // BCEWithLogits is the batch mean of BCEWithLogitsPerExample: binary
 // cross-entropy in nats per image.
+//
+// It is one fused node (graph.BCEWithLogits) with its own preallocated
+// gradient, the same quantity as G.Mean(BCEWithLogitsPerExample(logits, x)).
 func BCEWithLogits(logits, x *G.Node) (*G.Node, error) {
-	e, err := BCEWithLogitsPerExample(logits, x)
-	if err != nil {
-		return nil, err
-	}
-	return G.Mean(e)
+	return graph.BCEWithLogits(logits, x)
 }
 
 // SquaredError is the batch mean of Σ_i (r_i − x_i)²: squared error per
@@ -113,7 +113,7 @@ func KLSparsity(h *G.Node, rho float64) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := G.Mul(logOneMinus, constant(h, -(1 - rho)))
+	b, err := G.Mul(logOneMinus, constant(h, -(1-rho)))
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +174,7 @@ func JacobianFrobSqPerExample(act string, h, W *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "losses: act'²")
 	}
-	w2, err := G.Square(W)
-	if err != nil {
-		return nil, errors.Wrap(err, "losses: W²")
-	}
-	colNorms, err := G.Sum(w2, 0)
+	colNorms, err := graph.ColSumSq(W) // fused Σ_i W_ij², preallocated
 	if err != nil {
 		return nil, errors.Wrap(err, "losses: Σ_i W_ij²")
 	}

@@ -31,7 +31,7 @@ func reconstruct(b *graph.Builder, c Config, h, target *G.Node) {
 		b.Objective("recon", b.Must(losses.SquaredError(l, target)))
 	default:
 		b.Output("logits", l)
-		b.Output("recon", b.Must(G.Sigmoid(l)))
+		b.Output("recon", b.Act("sigmoid", l))
 		b.Objective("recon", b.Must(losses.BCEWithLogits(l, target)))
 	}
 }

@@ -44,7 +44,7 @@ func init() {
 func vaeDecoder(c Config, b *graph.Builder, z *G.Node) {
 	d := b.Act("relu", b.Dense("dec1", z, c.Hidden).Pre)
 	l := b.Output("logits", b.Dense("dec", d, b.Shape().In).Pre)
-	b.Output("recon", b.Must(G.Sigmoid(l)))
+	b.Output("recon", b.Act("sigmoid", l))
 }
 
 // standardNormal fills ε ~ N(0, I) (in training and evaluation alike: the

@@ -42,6 +42,7 @@ func init() {
 		{"train", "MODEL --out DIR [flags]", "train a model and write its run folder", cmdTrain},
 		{"eval", "DIR [--json]", "reload a trained model and recompute its test metrics", cmdEval},
 		{"sample", "DIR [--n 64] [--out samples.png]", "draw images from a trained VAE's prior (also interpolations, manifold)", cmdSample},
+		{"bench", "CONFIG [--steps N] [--dtype float32|float64] [--json]", "measure training speed and memory per step (ae512, vae)", cmdBench},
 		{"reproduce", "NAME|all [--quick] [--out DIR]", "run the lecture's comparisons; write a report with tables and figures", cmdReproduce},
 	}
 }

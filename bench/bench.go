@@ -1,0 +1,214 @@
+// Package bench measures the zoo's training speed and memory: it trains a
+// named configuration for a number of steps on MNIST, after a warm-up, and
+// reports time, throughput and allocation per step. The PyTorch reference
+// (torch_ref.py) trains the same configurations on the same files, and
+// ab.sh runs both, alternating, to print the ratio.
+package bench
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"runtime/metrics"
+	"sort"
+	"time"
+
+	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/models"
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// Batch is the minibatch size of every benchmark configuration.
+const Batch = 128
+
+// LR is Adam's learning rate in every benchmark configuration.
+const LR = 1e-3
+
+// Config is a benchmark configuration: a zoo model and its hyperparameters.
+type Config struct {
+	Name  string
+	Doc   string
+	Model models.Config
+}
+
+// Configs returns the benchmark configurations, keyed by name: "ae512"
+// (784-512-784, sigmoid, BCE) and "vae" (pytorch/examples:
+// 784-400-(20,20)-400-784), both with Adam 1e-3 and batch 128.
+func Configs() map[string]Config {
+	ae, _ := models.Defaults("plain")
+	ae.Hidden, ae.Activation, ae.Loss = 512, "sigmoid", "bce"
+	vae, _ := models.Defaults("vae")
+	return map[string]Config{
+		"ae512": {"ae512", "autoencoder 784-512-784, sigmoid code, sigmoid output, BCE, Adam 1e-3, batch 128", ae},
+		"vae":   {"vae", "VAE of pytorch/examples: 784-400-(20,20)-400-784, ReLU, BCE + KL, Adam 1e-3, batch 128", vae},
+	}
+}
+
+// Names lists the benchmark configurations in order.
+func Names() []string {
+	var n []string
+	for k := range Configs() {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Result is the outcome of one benchmark run. The JSON field names are the
+// ones ab.sh and torch_ref.py share.
+type Result struct {
+	Impl      string  `json:"impl"`   // "zoo"
+	Config    string  `json:"config"` // ae512, vae
+	Dtype     string  `json:"dtype"`
+	Batch     int     `json:"batch"`
+	Steps     int     `json:"steps"`  // timed steps
+	Warmup    int     `json:"warmup"` // untimed steps before them
+	Threads   int     `json:"threads"`
+	GEMM      string  `json:"gemm"` // the matrix-product kernel in use
+	Seconds   float64 `json:"seconds"`
+	MsPerStep float64 `json:"ms_per_step"`
+	// SamplesPerS is examples trained per second (Batch·Steps/Seconds).
+	SamplesPerS float64 `json:"samples_per_s"`
+	// AllocBytesPerStep and AllocsPerStep are the heap bytes and objects
+	// allocated per timed step (runtime.MemStats TotalAlloc, Mallocs).
+	AllocBytesPerStep float64 `json:"alloc_bytes_per_step"`
+	AllocsPerStep     float64 `json:"allocs_per_step"`
+	// PeakHeapBytes is the largest live heap seen during the timed steps;
+	// HeapStartBytes and HeapEndBytes are the live heap after a GC before
+	// and after them (equal for a flat heap).
+	PeakHeapBytes  uint64  `json:"peak_heap_bytes"`
+	HeapStartBytes uint64  `json:"heap_start_bytes"`
+	HeapEndBytes   uint64  `json:"heap_end_bytes"`
+	Loss           float64 `json:"final_loss"` // loss of the last step
+}
+
+// Options tune a run beyond Run's arguments.
+type Options struct {
+	Warmup  int    // untimed steps (default 20)
+	DataDir string // MNIST folder (default: data.Locate(""))
+	Seed    uint64 // default 1
+}
+
+// Run trains config for steps timed steps (after a warm-up) in float32 or
+// float64 on MNIST and measures speed and memory.
+func Run(config string, steps int, dtype string) (Result, error) {
+	return RunOpts(config, steps, dtype, Options{})
+}
+
+// RunOpts is Run with options.
+func RunOpts(config string, steps int, dtype string, o Options) (Result, error) {
+	cfg, ok := Configs()[config]
+	if !ok {
+		return Result{}, errors.Errorf("unknown benchmark config %q (known: %v)", config, Names())
+	}
+	if steps <= 0 {
+		return Result{}, errors.Errorf("invalid steps %d: must be positive", steps)
+	}
+	dt, err := graph.ParseDtype(dtype)
+	if err != nil {
+		return Result{}, err
+	}
+	if o.Warmup <= 0 {
+		o.Warmup = 20
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	dir, err := data.Locate(o.DataDir)
+	if err != nil {
+		return Result{}, errors.Wrap(err, "bench: locating MNIST")
+	}
+	ds, err := data.Load(dir, data.Train, 0)
+	if err != nil {
+		return Result{}, errors.Wrap(err, "bench")
+	}
+	if ds.N < Batch {
+		return Result{}, errors.Errorf("bench: %d training images, fewer than one batch", ds.N)
+	}
+	tr, err := newRunner(cfg, ds, dt, o.Seed)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := tr.steps(o.Warmup); err != nil {
+		return Result{}, err
+	}
+	r := Result{
+		Impl: "zoo", Config: config, Dtype: dt.String(), Batch: Batch, Steps: steps, Warmup: o.Warmup,
+		Threads: runtime.GOMAXPROCS(0), GEMM: graph.GEMMName(),
+	}
+	runtime.GC()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	r.HeapStartBytes = ms0.HeapAlloc
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	peak := uint64(0)
+	const every = 16
+	start := time.Now()
+	for done := 0; done < steps; {
+		n := min(every, steps-done)
+		if err := tr.steps(n); err != nil {
+			return Result{}, err
+		}
+		done += n
+		metrics.Read(sample)
+		if v := sample[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > peak {
+			peak = v.Uint64()
+		}
+	}
+	r.Seconds = time.Since(start).Seconds()
+	runtime.ReadMemStats(&ms1)
+	r.PeakHeapBytes = max(peak, ms1.HeapAlloc)
+	r.AllocBytesPerStep = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(steps)
+	r.AllocsPerStep = float64(ms1.Mallocs-ms0.Mallocs) / float64(steps)
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	r.HeapEndBytes = ms1.HeapAlloc
+	r.MsPerStep = 1000 * r.Seconds / float64(steps)
+	r.SamplesPerS = float64(Batch*steps) / r.Seconds
+	r.Loss = tr.prog.Loss()
+	return r, nil
+}
+
+// runner is the trainer's inner loop: shuffled minibatches, Program.Run
+// (feed, forward, backward, Adam), as train.Trainer does per step.
+type runner struct {
+	ds    *data.Dataset
+	prog  *graph.Program
+	rng   *rand.Rand
+	idx   []int
+	pos   int
+	batch []float32
+}
+
+func newRunner(cfg Config, ds *data.Dataset, dt tensor.Dtype, seed uint64) (*runner, error) {
+	m, err := models.Build(cfg.Model, graph.Shape{In: ds.D, Batch: Batch}, dt, nil, rand.New(rand.NewPCG(seed, 1)))
+	if err != nil {
+		return nil, errors.Wrap(err, "bench")
+	}
+	p, err := graph.NewTrainer(m, graph.NewAdam(LR))
+	if err != nil {
+		return nil, errors.Wrapf(err, "bench: compiling %s", cfg.Name)
+	}
+	r := &runner{ds: ds, prog: p, rng: rand.New(rand.NewPCG(seed, 2)), idx: make([]int, ds.N), batch: make([]float32, Batch*ds.D)}
+	for i := range r.idx {
+		r.idx[i] = i
+	}
+	r.pos = len(r.idx) // shuffle first
+	return r, nil
+}
+
+func (r *runner) steps(n int) error {
+	for range n {
+		if r.pos+Batch > len(r.idx) {
+			r.rng.Shuffle(len(r.idx), func(i, j int) { r.idx[i], r.idx[j] = r.idx[j], r.idx[i] })
+			r.pos = 0
+		}
+		r.ds.Gather(r.idx[r.pos:r.pos+Batch], r.batch)
+		r.pos += Batch
+		if err := r.prog.Run(r.batch, r.rng, true); err != nil {
+			return errors.Wrap(err, "bench: training step")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/aezoo/aezoo/data"
+)
+
+// TestRunJSON checks that a short run reports every field, positive.
+func TestRunJSON(t *testing.T) {
+	for _, c := range []string{"ae512", "vae"} {
+		r, err := RunOpts(c, 3, "float32", Options{Warmup: 1, DataDir: data.Testdata()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(r)
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"samples_per_s", "ms_per_step", "alloc_bytes_per_step", "allocs_per_step", "peak_heap_bytes"} {
+			v, ok := m[k].(float64)
+			if !ok || !(v > 0) {
+				t.Errorf("%s: %s = %v, want a positive number", c, k, m[k])
+			}
+		}
+	}
+}
+
+// benchStep times one training step of config in dtype (b.N steps after a
+// warm-up), on the full MNIST training set.
+func benchStep(b *testing.B, config, dtype string) {
+	r, err := RunOpts(config, max(b.N, 1), dtype, Options{Warmup: 5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(r.MsPerStep*1e6, "ns/op")
+	b.ReportMetric(r.SamplesPerS, "samples/s")
+	b.ReportMetric(r.AllocBytesPerStep, "B/step")
+	b.ReportMetric(r.AllocsPerStep, "allocs/step")
+}
+
+func BenchmarkAE512Float32(b *testing.B) { benchStep(b, "ae512", "float32") }
+func BenchmarkAE512Float64(b *testing.B) { benchStep(b, "ae512", "float64") }
+func BenchmarkVAEFloat32(b *testing.B)   { benchStep(b, "vae", "float32") }
+func BenchmarkVAEFloat64(b *testing.B)   { benchStep(b, "vae", "float64") }
+
+func TestRunErrors(t *testing.T) {
+	if _, err := Run("nope", 1, "float32"); err == nil {
+		t.Error("unknown config accepted")
+	}
+	if _, err := Run("ae512", 0, "float32"); err == nil {
+		t.Error("0 steps accepted")
+	}
+	if _, err := Run("ae512", 1, "int8"); err == nil {
+		t.Error("bad dtype accepted")
+	}
+}

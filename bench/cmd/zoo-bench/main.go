@@ -1,0 +1,29 @@
+// Command zoo-bench runs one bench.Run and prints its JSON result; bench/ab.sh
+// uses it (it is `zoo bench CONFIG --json` without the rest of zoo).
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/aezoo/aezoo/bench"
+)
+
+func main() {
+	config := flag.String("config", "ae512", "benchmark config")
+	steps := flag.Int("steps", 500, "timed steps")
+	warmup := flag.Int("warmup", 20, "warm-up steps")
+	dtype := flag.String("dtype", "float32", "float32 or float64")
+	dir := flag.String("data", "", "MNIST folder")
+	flag.Parse()
+	r, err := bench.RunOpts(*config, *steps, *dtype, bench.Options{Warmup: *warmup, DataDir: *dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zoo-bench:", err)
+		os.Exit(1)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,189 @@
+package graph
+
+import (
+	"sync"
+
+	"github.com/viterin/vek"
+	"github.com/viterin/vek/vek32"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+)
+
+// BLAS is the BLAS implementation the zoo installs in Gorgonia (and in the
+// tensor package) when the graph package is loaded: gonum's pure-Go BLAS
+// with the two matrix products, Sgemm and Dgemm, replaced by a SIMD kernel
+// (github.com/viterin/vek: AVX2/FMA Go assembly, run on every core, with a
+// pure-Go fallback on other CPUs). No cgo, no system library.
+type BLAS struct{ gonum.Implementation }
+
+var useBLAS sync.Once
+
+func init() { UseFastBLAS() }
+
+// UseFastBLAS installs BLAS in Gorgonia (G.Use). The graph package calls it
+// at init; call G.Use yourself afterwards to choose another BLAS.
+func UseFastBLAS() { useBLAS.Do(func() { G.Use(BLAS{}) }) }
+
+// GEMMName names the matrix-product kernel Gorgonia uses.
+func GEMMName() string {
+	switch G.WhichBLAS().(type) {
+	case BLAS, *BLAS:
+		if vekAVX2() {
+			return "vek-avx2"
+		}
+		return "vek-go"
+	case gonum.Implementation:
+		return "gonum"
+	}
+	return "other"
+}
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C in float32.
+func (BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !gemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
+		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, &pool32, matmul32)
+}
+
+// Dgemm computes C = alpha·op(A)·op(B) + beta·C in float64.
+func (BLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if !gemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
+		gonum.Implementation{}.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, &pool64, matmul64)
+}
+
+func matmul32(dst, x, y []float32, k int) { vek32.MatMul_Into(dst, x, y, k) }
+func matmul64(dst, x, y []float64, k int) { vek.MatMul_Into(dst, x, y, k) }
+
+// gemmArgsOK reports whether the arguments are valid and non-degenerate;
+// anything else goes to gonum, which panics with BLAS's own messages (as
+// Gorgonia expects) or handles the empty cases.
+func gemmArgsOK(tA, tB blas.Transpose, m, n, k, la, lda, lb, ldb, lc, ldc int) bool {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return false
+	}
+	ok := func(t blas.Transpose) bool { return t == blas.NoTrans || t == blas.Trans || t == blas.ConjTrans }
+	if !ok(tA) || !ok(tB) || ldc < n {
+		return false
+	}
+	ar, ac := m, k
+	if tA != blas.NoTrans {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB != blas.NoTrans {
+		br, bc = n, k
+	}
+	return lda >= ac && ldb >= bc && la >= (ar-1)*lda+ac && lb >= (br-1)*ldb+bc && lc >= (m-1)*ldc+n
+}
+
+// scratch holds the packed operands and the product of one gemm call.
+type scratch[T float32 | float64] struct{ a, b, c []T }
+
+var (
+	pool32 = sync.Pool{New: func() any { return new(scratch[float32]) }}
+	pool64 = sync.Pool{New: func() any { return new(scratch[float64]) }}
+)
+
+func resize[T float32 | float64](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// gemm packs op(A) (m×k) and op(B) (k×n) row-major and contiguous when
+// they are not already, multiplies them with mm, and combines the product
+// into C with alpha and beta. The scratch buffers come from a pool, so a
+// steady stream of same-sized calls allocates nothing.
+func gemm[T float32 | float64](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int,
+	pool *sync.Pool, mm func(dst, x, y []T, k int)) {
+	s := pool.Get().(*scratch[T])
+	defer pool.Put(s)
+	var pa, pb []T
+	switch {
+	case tA == blas.NoTrans && lda == k:
+		pa = a[:m*k]
+	case tA == blas.NoTrans:
+		s.a = resize(s.a, m*k)
+		for i := 0; i < m; i++ {
+			copy(s.a[i*k:(i+1)*k], a[i*lda:i*lda+k])
+		}
+		pa = s.a
+	default: // A is stored k×m
+		s.a = resize(s.a, m*k)
+		transpose(s.a, a, k, m, lda)
+		pa = s.a
+	}
+	switch {
+	case tB == blas.NoTrans && ldb == n:
+		pb = b[:k*n]
+	case tB == blas.NoTrans:
+		s.b = resize(s.b, k*n)
+		for i := 0; i < k; i++ {
+			copy(s.b[i*n:(i+1)*n], b[i*ldb:i*ldb+n])
+		}
+		pb = s.b
+	default: // B is stored n×k
+		s.b = resize(s.b, k*n)
+		transpose(s.b, b, n, k, ldb)
+		pb = s.b
+	}
+	if alpha == 1 && beta == 0 && ldc == n {
+		mm(c[:m*n], pa, pb, k)
+		return
+	}
+	s.c = resize(s.c, m*n)
+	if alpha != 0 {
+		mm(s.c, pa, pb, k)
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		prod := s.c[i*n : (i+1)*n]
+		switch {
+		case alpha == 0 && beta == 0:
+			clear(row)
+		case alpha == 0:
+			for j := range row {
+				row[j] *= beta
+			}
+		case beta == 0:
+			for j, p := range prod {
+				row[j] = alpha * p
+			}
+		case beta == 1:
+			for j, p := range prod {
+				row[j] += alpha * p
+			}
+		default:
+			for j, p := range prod {
+				row[j] = alpha*p + beta*row[j]
+			}
+		}
+	}
+}
+
+// transpose writes the transpose of the rows×cols matrix src (row stride
+// ld) into dst (cols×rows, contiguous), in cache-sized tiles.
+func transpose[T float32 | float64](dst, src []T, rows, cols, ld int) {
+	const tile = 32
+	for i0 := 0; i0 < rows; i0 += tile {
+		i1 := min(i0+tile, rows)
+		for j0 := 0; j0 < cols; j0 += tile {
+			j1 := min(j0+tile, cols)
+			for i := i0; i < i1; i++ {
+				r := src[i*ld : i*ld+j1]
+				for j := j0; j < j1; j++ {
+					dst[j*rows+i] = r[j]
+				}
+			}
+		}
+	}
+}
+
+func vekAVX2() bool { return vek.Info().Acceleration }

@@ -1,0 +1,142 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+)
+
+// naiveGemm is the reference: C = alpha·op(A)·op(B) + beta·C, in float64.
+func naiveGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for l := 0; l < k; l++ {
+				var av, bv float64
+				if tA {
+					av = a[l*lda+i]
+				} else {
+					av = a[i*lda+l]
+				}
+				if tB {
+					bv = b[j*ldb+l]
+				} else {
+					bv = b[l*ldb+j]
+				}
+				s += av * bv
+			}
+			c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+		}
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = rng.Float64()*2 - 1
+	}
+	return s
+}
+
+func TestGemmAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 1, 9}, {1, 33, 4}, {37, 29, 131}, {128, 130, 67}, {5, 300, 2}}
+	coefs := [][2]float64{{1, 0}, {0.5, 0}, {1, 1}, {-2, 0.25}, {0, 3}, {0, 0}}
+	for _, sz := range sizes {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, pad := range []int{0, 3} {
+					for _, ab := range coefs {
+						name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/pad=%d/a=%g/b=%g", m, n, k, tA, tB, pad, ab[0], ab[1])
+						ar, ac := m, k
+						if tA {
+							ar, ac = k, m
+						}
+						br, bc := k, n
+						if tB {
+							br, bc = n, k
+						}
+						lda, ldb, ldc := ac+pad, bc+pad, n+pad
+						a, b := randSlice(rng, (ar-1)*lda+ac), randSlice(rng, (br-1)*ldb+bc)
+						c0 := randSlice(rng, (m-1)*ldc+n)
+						want := append([]float64(nil), c0...)
+						naiveGemm(tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+						ta, tb := blas.NoTrans, blas.NoTrans
+						if tA {
+							ta = blas.Trans
+						}
+						if tB {
+							tb = blas.Trans
+						}
+						c64 := append([]float64(nil), c0...)
+						BLAS{}.Dgemm(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], c64, ldc)
+						c32 := f32(c0)
+						BLAS{}.Sgemm(ta, tb, m, n, k, float32(ab[0]), f32(a), lda, f32(b), ldb, float32(ab[1]), c32, ldc)
+						for i := range want {
+							if d := math.Abs(c64[i] - want[i]); d > 1e-12*float64(k+1) {
+								t.Fatalf("%s: float64 C[%d] = %g, want %g", name, i, c64[i], want[i])
+							}
+							if d := math.Abs(float64(c32[i]) - want[i]); d > 1e-5*float64(k+1) {
+								t.Fatalf("%s: float32 C[%d] = %g, want %g", name, i, c32[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func f32(s []float64) []float32 {
+	o := make([]float32, len(s))
+	for i, v := range s {
+		o[i] = float32(v)
+	}
+	return o
+}
+
+func TestFastBLASInstalled(t *testing.T) {
+	if _, ok := G.WhichBLAS().(BLAS); !ok {
+		t.Fatalf("Gorgonia uses %T, want graph.BLAS", G.WhichBLAS())
+	}
+	if GEMMName() == "gonum" {
+		t.Fatal("GEMMName says gonum")
+	}
+}
+
+func benchGemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k int) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	a, bb, c := f32(randSlice(rng, m*k)), f32(randSlice(rng, k*n)), make([]float32, m*n)
+	lda, ldb := k, n
+	if tA == blas.Trans {
+		lda = m
+	}
+	if tB == blas.Trans {
+		ldb = k
+	}
+	b.ResetTimer()
+	for range b.N {
+		impl.Sgemm(tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// The products of one ae512 step (batch 128, 784→512→784).
+func BenchmarkSgemmFastNN(b *testing.B) {
+	benchGemm(b, BLAS{}, blas.NoTrans, blas.NoTrans, 128, 512, 784)
+}
+func BenchmarkSgemmFastNT(b *testing.B) {
+	benchGemm(b, BLAS{}, blas.NoTrans, blas.Trans, 128, 512, 784)
+}
+func BenchmarkSgemmFastTN(b *testing.B) {
+	benchGemm(b, BLAS{}, blas.Trans, blas.NoTrans, 784, 512, 128)
+}
+func BenchmarkSgemmGonumNN(b *testing.B) {
+	benchGemm(b, gonum.Implementation{}, blas.NoTrans, blas.NoTrans, 128, 512, 784)
+}
