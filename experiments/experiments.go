@@ -10,7 +10,6 @@
 package experiments
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"image"
+
 	"github.com/aezoo/aezoo/ckpt"
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
@@ -32,7 +33,6 @@ import (
 	"github.com/aezoo/aezoo/viz"
 	"github.com/aezoo/aezoo/zoo"
 	"github.com/pkg/errors"
-	"image"
 )
 
 // Experiment is one declared comparison.
@@ -154,31 +154,12 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 	}
 	fmt.Fprintf(env.Log, " test loss %.3f (%.1fs)\n", s.TestLoss, time.Since(start).Seconds())
 	r.Summary, r.Store, r.Eval, r.Test = s, t.Store, t.Eval, t.Test
-	r.Logs, err = readLogs(filepath.Join(dir, zoo.MetricsFile))
+	r.Logs, err = zoo.ReadLogs(dir)
 	if err != nil {
 		return nil, err
 	}
 	env.runs[key] = r
 	return r, nil
-}
-
-func readLogs(path string) ([]train.EpochLog, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, errors.Wrap(err, "reading the metrics log")
-	}
-	defer f.Close()
-	var logs []train.EpochLog
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var l train.EpochLog
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return nil, errors.Wrapf(err, "reading %s", path)
-		}
-		logs = append(logs, l)
-	}
-	return logs, sc.Err()
 }
 
 func sanitize(s string) string {
