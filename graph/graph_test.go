@@ -293,3 +293,81 @@ func TestDeclareRecoversPanics(t *testing.T) {
 		t.Fatal("shape mismatch not reported")
 	}
 }
+
+// countOp is x² (with halfSquareOp's derivative) that counts its runs.
+type countOp struct {
+	halfSquareOp
+	runs *int
+}
+
+func (c countOp) Do(v ...G.Value) (G.Value, error) { *c.runs++; return c.halfSquareOp.Do(v...) }
+func (countOp) WriteHash(h hash.Hash)               { fmt.Fprint(h, "count") }
+func (countOp) Hashcode() uint32                    { return 54321 }
+func (countOp) String() string                      { return "count" }
+
+// TestTrainerRunsOnlyTheStep checks that a training program skips outputs
+// that the loss does not need, and that its update is the gradient of the
+// full graph (a plain SGD step of rate 1 moves each parameter by −∂loss).
+func TestTrainerRunsOnlyTheStep(t *testing.T) {
+	var runs int
+	declare := func() *Model {
+		m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+			x := b.Batch("x")
+			h := b.Act("tanh", b.Dense("enc", x, 3).Pre)
+			b.Output("extra", b.Must(G.ApplyOp(countOp{runs: &runs}, h)))
+			d := b.Must(G.Sub(b.Dense("dec", h, 4).Pre, x))
+			b.Objective("recon", b.Must(G.Mean(b.Must(G.Square(d)))))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	x := []float32{0.1, 0.5, 0.9, 0.3, 0.2, 0.8, 0.4, 0.6, 0.7, 0, 1, 0.5}
+	rng := rand.New(rand.NewPCG(2, 2))
+
+	gm := declare()
+	gp, err := NewGradProgram(gm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gp.Run(x, rng, true); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 {
+		t.Fatalf("gradient program ran the output %d times, want 1", runs)
+	}
+	want := map[string][]float64{}
+	for _, p := range gm.Params {
+		w := append([]float64(nil), p.Value().Data().([]float64)...)
+		g, err := p.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, gv := range g.Data().([]float64) {
+			w[i] -= gv
+		}
+		want[p.Name()] = w
+	}
+
+	runs = 0
+	tm := declare()
+	tp, err := NewTrainer(tm, G.NewVanillaSolver(G.WithLearnRate(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tp.Run(x, rng, true); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 0 {
+		t.Errorf("training program ran an output the loss does not need %d times", runs)
+	}
+	for _, p := range tm.Params {
+		got := p.Value().Data().([]float64)
+		for i := range got {
+			if math.Abs(got[i]-want[p.Name()][i]) > 1e-12 {
+				t.Fatalf("%s[%d] after one SGD step: %g, want %g", p.Name(), i, got[i], want[p.Name()][i])
+			}
+		}
+	}
+}

@@ -37,12 +37,20 @@ func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
 	if m.Loss == nil {
 		return nil, errors.New("graph: model declares no objective term")
 	}
-	if _, err := G.Grad(m.Loss, m.Params...); err != nil {
+	grads, err := G.Grad(m.Loss, m.Params...)
+	if err != nil {
 		return nil, errors.Wrap(err, "graph: symbolic differentiation of the loss")
 	}
 	p := &Program{M: m, solver: solver}
 	p.readTerms()
-	if err := p.compile(G.BindDualValues(m.Params...)); err != nil {
+	// Training runs only what the step needs: the terms, the loss and the
+	// gradients. Outputs kept for evaluation (codes, reconstructions, the
+	// per-example Jacobian norm) are left out of the training tape.
+	roots := append(G.Nodes{m.Loss}, grads...)
+	for _, t := range m.Terms {
+		roots = append(roots, t.Node)
+	}
+	if err := p.compileOn(m.G.SubgraphRoots(roots...), G.BindDualValues(m.Params...)); err != nil {
 		return nil, err
 	}
 	p.vgs = G.NodesToValueGrads(m.Params)
@@ -99,13 +107,17 @@ func (p *Program) readTerms() {
 	p.termVals = make([]float64, len(p.terms))
 }
 
-func (p *Program) compile(opts ...G.VMOpt) (err error) {
+func (p *Program) compile(opts ...G.VMOpt) error { return p.compileOn(p.M.G, opts...) }
+
+// compileOn compiles g (the model's graph or a subgraph of it); Gorgonia's
+// NewTapeMachine panics on some malformed graphs, which becomes an error.
+func (p *Program) compileOn(g *G.ExprGraph, opts ...G.VMOpt) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = errors.Errorf("graph: compiling the tape machine: %v", r)
 		}
 	}()
-	p.vm = G.NewTapeMachine(p.M.G, opts...)
+	p.vm = G.NewTapeMachine(g, opts...)
 	return nil
 }
 
