@@ -301,9 +301,9 @@ type countOp struct {
 }
 
 func (c countOp) Do(v ...G.Value) (G.Value, error) { *c.runs++; return c.halfSquareOp.Do(v...) }
-func (countOp) WriteHash(h hash.Hash)               { fmt.Fprint(h, "count") }
-func (countOp) Hashcode() uint32                    { return 54321 }
-func (countOp) String() string                      { return "count" }
+func (countOp) WriteHash(h hash.Hash)              { fmt.Fprint(h, "count") }
+func (countOp) Hashcode() uint32                   { return 54321 }
+func (countOp) String() string                     { return "count" }
 
 // TestTrainerRunsOnlyTheStep checks that a training program skips outputs
 // that the loss does not need, and that its update is the gradient of the
