@@ -1,7 +1,11 @@
 package graph
 
 import (
+	"os"
 	"sync"
+	"sync/atomic"
+
+	"github.com/pkg/errors"
 
 	"github.com/viterin/vek"
 	"github.com/viterin/vek/vek32"
@@ -12,23 +16,70 @@ import (
 
 // BLAS is the BLAS implementation the zoo installs in Gorgonia (and in the
 // tensor package) when the graph package is loaded: gonum's pure-Go BLAS
-// with the two matrix products, Sgemm and Dgemm, replaced by a SIMD kernel
-// (github.com/viterin/vek: AVX2/FMA Go assembly, run on every core, with a
-// pure-Go fallback on other CPUs). No cgo, no system library.
+// with the two matrix products, Sgemm and Dgemm, replaced by a fast kernel
+// chosen with SetGEMM — a system OpenBLAS loaded at run time without cgo
+// when one is installed, else a SIMD kernel (github.com/viterin/vek: AVX2/FMA
+// Go assembly, run on every core, with a pure-Go fallback on other CPUs).
+// Building needs no cgo and no system library.
 type BLAS struct{ gonum.Implementation }
 
-var useBLAS sync.Once
+// The GEMM kernels SetGEMM accepts.
+const (
+	GEMMAuto     = "auto"     // OpenBLAS when it can be loaded, else vek
+	GEMMOpenBLAS = "openblas" // a system OpenBLAS (libopenblas.so.0), loaded with purego
+	GEMMVek      = "vek"      // github.com/viterin/vek on every core
+)
 
-func init() { UseFastBLAS() }
+var (
+	useBLAS     sync.Once
+	useOpenBLAS atomic.Pointer[openBLAS] // nil: vek
+)
+
+func init() {
+	UseFastBLAS()
+	if err := SetGEMM(os.Getenv("AEZOO_BLAS")); err != nil {
+		_ = SetGEMM(GEMMAuto) // the zoo command reports the error (see SetGEMM)
+	}
+}
 
 // UseFastBLAS installs BLAS in Gorgonia (G.Use). The graph package calls it
 // at init; call G.Use yourself afterwards to choose another BLAS.
 func UseFastBLAS() { useBLAS.Do(func() { G.Use(BLAS{}) }) }
 
-// GEMMName names the matrix-product kernel Gorgonia uses.
+// SetGEMM chooses the kernel of BLAS's matrix products: GEMMAuto (also
+// for ""), GEMMOpenBLAS (an error when no OpenBLAS can be loaded) or
+// GEMMVek. At init the graph package applies $AEZOO_BLAS, falling back to
+// GEMMAuto if that fails. Call it before running programs, not during.
+func SetGEMM(name string) error {
+	switch name {
+	case "", GEMMAuto:
+		ob, err := loadOpenBLAS()
+		if err != nil {
+			ob = nil
+		}
+		useOpenBLAS.Store(ob)
+	case GEMMOpenBLAS:
+		ob, err := loadOpenBLAS()
+		if err != nil {
+			return err
+		}
+		useOpenBLAS.Store(ob)
+	case GEMMVek:
+		useOpenBLAS.Store(nil)
+	default:
+		return errors.Errorf("graph: unknown GEMM kernel %q (AEZOO_BLAS): want auto, openblas or vek", name)
+	}
+	return nil
+}
+
+// GEMMName names the matrix-product kernel Gorgonia uses: "openblas",
+// "vek-avx2", "vek-go", "gonum" or "other".
 func GEMMName() string {
 	switch G.WhichBLAS().(type) {
 	case BLAS, *BLAS:
+		if useOpenBLAS.Load() != nil {
+			return "openblas"
+		}
 		if vekAVX2() {
 			return "vek-avx2"
 		}
@@ -45,6 +96,11 @@ func (BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	if ob := useOpenBLAS.Load(); ob != nil {
+		ob.sgemm(cblasRowMajor, cblasTranspose(tA), cblasTranspose(tB), int32(m), int32(n), int32(k),
+			alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
+		return
+	}
 	gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, &pool32, matmul32)
 }
 
@@ -52,6 +108,11 @@ func (BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32
 func (BLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	if !gemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
 		gonum.Implementation{}.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if ob := useOpenBLAS.Load(); ob != nil {
+		ob.dgemm(cblasRowMajor, cblasTranspose(tA), cblasTranspose(tB), int32(m), int32(n), int32(k),
+			alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
 		return
 	}
 	gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, &pool64, matmul64)
@@ -69,6 +130,10 @@ func gemmArgsOK(tA, tB blas.Transpose, m, n, k, la, lda, lb, ldb, lc, ldc int) b
 	}
 	ok := func(t blas.Transpose) bool { return t == blas.NoTrans || t == blas.Trans || t == blas.ConjTrans }
 	if !ok(tA) || !ok(tB) || ldc < n {
+		return false
+	}
+	const maxInt32 = 1<<31 - 1 // CBLAS takes 32-bit sizes
+	if m > maxInt32 || n > maxInt32 || k > maxInt32 || lda > maxInt32 || ldb > maxInt32 || ldc > maxInt32 {
 		return false
 	}
 	ar, ac := m, k

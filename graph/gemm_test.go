@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -43,7 +45,32 @@ func randSlice(rng *rand.Rand, n int) []float64 {
 	return s
 }
 
+// kernels returns the GEMM kernels to test: vek, and OpenBLAS when it can
+// be loaded (required when $AEZOO_REQUIRE_OPENBLAS is set, as in CI). The
+// caller restores the default with SetGEMM(GEMMAuto).
+func kernels(t testing.TB) []string {
+	ks := []string{GEMMVek}
+	if _, err := loadOpenBLAS(); err == nil {
+		ks = append(ks, GEMMOpenBLAS)
+	} else if os.Getenv("AEZOO_REQUIRE_OPENBLAS") != "" {
+		t.Fatalf("AEZOO_REQUIRE_OPENBLAS is set but OpenBLAS cannot be loaded: %v", err)
+	} else {
+		t.Logf("OpenBLAS kernel not tested: %v", err)
+	}
+	return ks
+}
+
 func TestGemmAgainstNaive(t *testing.T) {
+	defer SetGEMM(GEMMAuto)
+	for _, kernel := range kernels(t) {
+		if err := SetGEMM(kernel); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(kernel, testGemmAgainstNaive)
+	}
+}
+
+func testGemmAgainstNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 1, 9}, {1, 33, 4}, {37, 29, 131}, {128, 130, 67}, {5, 300, 2}}
 	coefs := [][2]float64{{1, 0}, {0.5, 0}, {1, 1}, {-2, 0.25}, {0, 3}, {0, 0}}
@@ -108,9 +135,37 @@ func TestFastBLASInstalled(t *testing.T) {
 	if GEMMName() == "gonum" {
 		t.Fatal("GEMMName says gonum")
 	}
+	defer SetGEMM(GEMMAuto)
+	for _, k := range kernels(t) {
+		if err := SetGEMM(k); err != nil {
+			t.Fatal(err)
+		}
+		if got := GEMMName(); !strings.HasPrefix(got, k) {
+			t.Errorf("after SetGEMM(%q), GEMMName() = %q", k, got)
+		}
+	}
+	if err := SetGEMM("mkl"); err == nil {
+		t.Error("SetGEMM accepted an unknown kernel")
+	}
 }
 
 func benchGemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k int) {
+	if _, ok := impl.(BLAS); ok {
+		for _, kernel := range kernels(b) {
+			b.Run(kernel, func(b *testing.B) {
+				if err := SetGEMM(kernel); err != nil {
+					b.Fatal(err)
+				}
+				defer SetGEMM(GEMMAuto)
+				benchGemmKernel(b, impl, tA, tB, m, n, k)
+			})
+		}
+		return
+	}
+	benchGemmKernel(b, impl, tA, tB, m, n, k)
+}
+
+func benchGemmKernel(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k int) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	a, bb, c := f32(randSlice(rng, m*k)), f32(randSlice(rng, k*n)), make([]float32, m*n)
 	lda, ldb := k, n

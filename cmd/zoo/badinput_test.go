@@ -234,3 +234,14 @@ func TestInterruptAndResume(t *testing.T) {
 		}
 	}
 }
+
+// TestBadBLASEnv checks that an unknown $AEZOO_BLAS is a usage error.
+func TestBadBLASEnv(t *testing.T) {
+	cmd := exec.Command(zooBin, "list")
+	cmd.Env = append(os.Environ(), "AEZOO_BLAS=mkl")
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), `unknown GEMM kernel "mkl"`) || strings.Contains(string(out), "panic:") {
+		t.Fatalf("AEZOO_BLAS=mkl zoo list: %v\n%s", err, out)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/aezoo/aezoo/graph"
 	"io"
 	"os"
 	"os/signal"
@@ -78,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
+	}
+	if err := graph.SetGEMM(os.Getenv("AEZOO_BLAS")); err != nil {
+		fmt.Fprintf(stderr, "zoo: AEZOO_BLAS: %v\n", err)
+		return 2
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
