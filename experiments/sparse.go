@@ -14,7 +14,7 @@ var sparseExperiment = Experiment{
 	Run: func(env *Env) (*Result, error) {
 		r := newResult("sparse", "Sparsity: plain vs L1 vs KL vs top-K (1000 units)",
 			"Four overcomplete (1000-unit) codes of MNIST: no penalty, an L1 activity penalty (ReLU code), Ng's KL-to-ρ penalty (sigmoid code, ρ = 0.05), "+
-				"and the top-K autoencoder (k = 25 at training, αk = 75 kept at encode time). Sparsity is measured on the test set "+
+				"and the top-K autoencoder (k = 25 at training, annealed from 100 over the first half of the epochs; αk = 75 kept at encode time). Sparsity is measured on the test set "+
 				fmt.Sprintf("(a unit is active when its activation exceeds %g); ", eval.ActiveThreshold)+
 				"the linear probe is a multinomial logistic regression (a small Gorgonia graph) trained on the frozen codes of the training set.")
 		plain, _ := models.Defaults("plain")
@@ -23,6 +23,9 @@ var sparseExperiment = Experiment{
 		kl, _ := models.Defaults("sparse")
 		kl.Sparsity, kl.Activation = "kl", "sigmoid"
 		tk, _ := models.Defaults("topk")
+		// Makhzani & Frey's schedule against dead units: k starts at 100
+		// and falls linearly to 25 over the first half of the epochs.
+		tk.KStart = 100
 		type entry struct {
 			label, output string
 			cfg           models.Config
