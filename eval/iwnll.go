@@ -3,6 +3,8 @@ package eval
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/graph"
@@ -83,6 +85,9 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 	if err != nil {
 		return errors.Wrap(err, "eval: IWNLL")
 	}
+	if dm.Outputs["logits"] != nil {
+		delete(dm.Outputs, "recon") // the likelihood reads the logits only
+	}
 	dec, err := graph.NewEvaluator(dm)
 	if err != nil {
 		return errors.Wrap(err, "eval: IWNLL")
@@ -95,6 +100,7 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 	type slot struct{ ex, k int }
 	var (
 		slots  []slot
+		lls    []float64             // log p(x|z) of the decoded rows
 		logw   = map[int][]float64{} // example → its K log weights (prior and posterior parts first)
 		left   = map[int]int{}       // example → samples not yet decoded
 		xs     = map[int][]float32{} // example → its pixels
@@ -110,21 +116,28 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 			return errors.Wrap(err, "eval: IWNLL: decoding")
 		}
 		logits, recon := dec.Output("logits"), dec.Output("recon")
-		for r, s := range slots {
-			x := xs[s.ex]
-			var ll float64
-			if logits != nil {
-				for i, xv := range x {
-					l := logits[r*ds.D+i]
-					ll -= softplus(l) - float64(xv)*l
+		// log p(x|z) of every decoded row, on every core.
+		lls = resizeFloats(lls, len(slots))
+		parallelRows(len(slots), func(r0, r1 int) {
+			for r := r0; r < r1; r++ {
+				x := xs[slots[r].ex]
+				var ll float64
+				if logits != nil {
+					for i, xv := range x {
+						l := logits[r*ds.D+i]
+						ll -= softplus(l) - float64(xv)*l
+					}
+				} else {
+					for i, xv := range x {
+						q := math.Min(math.Max(recon[r*ds.D+i], 1e-7), 1-1e-7)
+						ll += float64(xv)*math.Log(q) + (1-float64(xv))*math.Log(1-q)
+					}
 				}
-			} else {
-				for i, xv := range x {
-					q := math.Min(math.Max(recon[r*ds.D+i], 1e-7), 1-1e-7)
-					ll += float64(xv)*math.Log(q) + (1-float64(xv))*math.Log(1-q)
-				}
+				lls[r] = ll
 			}
-			logw[s.ex][s.k] += ll
+		})
+		for r, s := range slots {
+			logw[s.ex][s.k] += lls[r]
 			left[s.ex]--
 		}
 		slots = slots[:0]
@@ -204,4 +217,32 @@ func logSumExp(v []float64) float64 {
 		s += math.Exp(x - m)
 	}
 	return m + math.Log(s)
+}
+
+func resizeFloats(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// parallelRows calls f on consecutive ranges of [0, n) from GOMAXPROCS
+// goroutines and waits for them. The ranges are disjoint, so f may write
+// per-row results without locking.
+func parallelRows(n int, f func(r0, r1 int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range w {
+		r0, r1 := i*n/w, (i+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(r0, r1)
+		}()
+	}
+	wg.Wait()
 }

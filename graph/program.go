@@ -46,11 +46,8 @@ func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
 	// Training runs only what the step needs: the terms, the loss and the
 	// gradients. Outputs kept for evaluation (codes, reconstructions, the
 	// per-example Jacobian norm) are left out of the training tape.
-	roots := append(G.Nodes{m.Loss}, grads...)
-	for _, t := range m.Terms {
-		roots = append(roots, t.Node)
-	}
-	if err := p.compileOn(m.G.SubgraphRoots(roots...), G.BindDualValues(m.Params...)); err != nil {
+	roots := append(m.termNodes(), grads...)
+	if err := p.compileOn(m.G.SubgraphRoots(unique(roots)...), G.BindDualValues(m.Params...)); err != nil {
 		return nil, err
 	}
 	p.vgs = G.NodesToValueGrads(m.Params)
@@ -69,10 +66,44 @@ func NewEvaluator(m *Model) (*Program, error) {
 		p.outs = append(p.outs, v)
 	}
 	p.outVals = map[string][]float64{}
-	if err := p.compile(); err != nil {
+	// Only the terms and the outputs are computed: delete an output from
+	// m.Outputs before compiling to skip its nodes.
+	roots := m.termNodes()
+	for _, name := range p.outNames {
+		roots = append(roots, m.Outputs[name])
+	}
+	if len(roots) == 0 {
+		return nil, errors.New("graph: model declares no terms and no outputs to evaluate")
+	}
+	if err := p.compileOn(m.G.SubgraphRoots(unique(roots)...)); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// termNodes returns the nodes of the terms and of the loss.
+func (m *Model) termNodes() G.Nodes {
+	var ns G.Nodes
+	for _, t := range m.Terms {
+		ns = append(ns, t.Node)
+	}
+	if m.Loss != nil {
+		ns = append(ns, m.Loss)
+	}
+	return ns
+}
+
+// unique returns ns without repeated nodes, in order.
+func unique(ns G.Nodes) G.Nodes {
+	seen := map[*G.Node]bool{}
+	out := ns[:0:0]
+	for _, n := range ns {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // NewGradProgram compiles m with symbolic gradients bound to the
