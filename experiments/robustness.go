@@ -185,6 +185,7 @@ var contractiveExperiment = Experiment{
 			r.row(run.Label, "jacobian", jac[run])
 			r.row(run.Label, "cr_min_r", cr[0])
 			r.row(run.Label, "bce", run.Summary.TestBCE)
+			r.row(run.Label, "mse", run.Summary.TestMSE)
 			r.Values[run.Label+" mean ‖J‖_F"] = jac[run]
 			r.Values[run.Label+" CR"] = cr
 		}
