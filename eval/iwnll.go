@@ -100,7 +100,7 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 	type slot struct{ ex, k int }
 	var (
 		slots  []slot
-		lls    []float64             // log p(x|z) of the decoded rows
+		lls    = make([]float64, Bd) // log p(x|z) of the decoded rows
 		logw   = map[int][]float64{} // example → its K log weights (prior and posterior parts first)
 		left   = map[int]int{}       // example → samples not yet decoded
 		xs     = map[int][]float32{} // example → its pixels
@@ -117,7 +117,6 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 		}
 		logits, recon := dec.Output("logits"), dec.Output("recon")
 		// log p(x|z) of every decoded row, on every core.
-		lls = resizeFloats(lls, len(slots))
 		parallelRows(len(slots), func(r0, r1 int) {
 			for r := r0; r < r1; r++ {
 				x := xs[slots[r].ex]
@@ -217,13 +216,6 @@ func logSumExp(v []float64) float64 {
 		s += math.Exp(x - m)
 	}
 	return m + math.Log(s)
-}
-
-func resizeFloats(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
 }
 
 // parallelRows calls f on consecutive ranges of [0, n) from GOMAXPROCS

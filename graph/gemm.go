@@ -52,15 +52,9 @@ func UseFastBLAS() { useBLAS.Do(func() { G.Use(BLAS{}) }) }
 // GEMMAuto if that fails. Call it before running programs, not during.
 func SetGEMM(name string) error {
 	switch name {
-	case "", GEMMAuto:
-		ob, err := loadOpenBLAS()
-		if err != nil {
-			ob = nil
-		}
-		useOpenBLAS.Store(ob)
-	case GEMMOpenBLAS:
-		ob, err := loadOpenBLAS()
-		if err != nil {
+	case "", GEMMAuto, GEMMOpenBLAS:
+		ob, err := loadOpenBLAS() // ob is nil when err is not
+		if err != nil && name == GEMMOpenBLAS {
 			return err
 		}
 		useOpenBLAS.Store(ob)
