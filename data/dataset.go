@@ -13,6 +13,24 @@ type Dataset struct {
 	Rows, Cols int // image geometry, Rows*Cols == D
 }
 
+// Mean returns the mean of every feature over the examples (nil for an
+// empty set).
+func (d *Dataset) Mean() []float64 {
+	if d == nil || d.N == 0 {
+		return nil
+	}
+	m := make([]float64, d.D)
+	for i := 0; i < d.N; i++ {
+		for j, v := range d.Row(i) {
+			m[j] += float64(v)
+		}
+	}
+	for j := range m {
+		m[j] /= float64(d.N)
+	}
+	return m
+}
+
 // Row returns example i as a slice of length D that shares memory with X.
 // It returns nil if i is outside [0, N).
 func (d *Dataset) Row(i int) []float32 {

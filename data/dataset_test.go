@@ -16,6 +16,19 @@ func smallDataset() *Dataset {
 	}
 }
 
+func TestMean(t *testing.T) {
+	got := smallDataset().Mean()
+	want := []float64{0.1, 0.15}
+	for j := range want {
+		if math.Abs(got[j]-want[j]) > 1e-7 {
+			t.Fatalf("Mean() = %v, want %v", got, want)
+		}
+	}
+	if m := (&Dataset{D: 2}).Mean(); m != nil {
+		t.Errorf("empty set: Mean() = %v, want nil", m)
+	}
+}
+
 func TestRow(t *testing.T) {
 	d := smallDataset()
 	for _, test := range []struct {

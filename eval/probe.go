@@ -23,6 +23,12 @@ type ProbeOptions struct {
 	// applies the same map to the test set.
 	Standardize bool
 	Dtype       tensor.Dtype // graph.Float32 or graph.Float64 (zero value: Float32)
+	// Validation, when positive, is early stopping: the last Validation
+	// training examples are held out, the probe trains on the others for
+	// up to Epochs epochs and keeps the epoch count with the lowest error
+	// on the held-out examples, then it is refit on the whole training set
+	// for that many epochs. Zero trains on all examples for Epochs epochs.
+	Validation int
 }
 
 // DefaultProbeOptions are the settings used for the zoo's linear probes:
@@ -39,6 +45,10 @@ type ProbeResult struct {
 	TestError  float64 `json:"test_error"`
 	TrainError float64 `json:"train_error"`
 	TrainLoss  float64 `json:"train_loss"` // mean loss over the last epoch
+	Epochs     int     `json:"epochs"`     // epochs of the final fit
+	// ValError is the lowest held-out error when ProbeOptions.Validation
+	// is set (the error at Epochs), else 0.
+	ValError float64 `json:"val_error,omitempty"`
 }
 
 // probeFeed holds the minibatch that the probe graph's inputs read.
@@ -134,17 +144,57 @@ func LinearProbe(trainX []float64, trainY []uint8, testX []float64, testY []uint
 		trainX = applyStandardizer(trainX, dim, mean, scale)
 		testX = applyStandardizer(testX, dim, mean, scale)
 	}
+	if o.Validation < 0 || o.Validation >= n {
+		return res, errors.Errorf("eval: probe: %d validation examples of %d", o.Validation, n)
+	}
+	res.Epochs = o.Epochs
+	if o.Validation > 0 {
+		fit := n - o.Validation
+		valX, valY := trainX[fit*dim:], trainY[fit:]
+		res.ValError = math.Inf(1)
+		_, err := fitProbe(trainX[:fit*dim], trainY[:fit], dim, o, o.Epochs, func(epoch int, W, b []float64) {
+			if e := probeError(valX, valY, dim, o.Classes, W, b); e < res.ValError {
+				res.ValError, res.Epochs = e, epoch
+			}
+		})
+		if err != nil {
+			return res, errors.Wrap(err, "eval: probe: validation fit")
+		}
+	}
+	f, err := fitProbe(trainX, trainY, dim, o, res.Epochs, nil)
+	if err != nil {
+		return res, errors.Wrap(err, "eval: probe")
+	}
+	res.TrainLoss = f.loss
+	res.TrainError = probeError(trainX, trainY, dim, o.Classes, f.W, f.b)
+	res.TestError = probeError(testX, testY, dim, o.Classes, f.W, f.b)
+	return res, nil
+}
+
+// probeFit is a trained probe: its weights (dim×classes), bias, and the
+// mean loss of its last epoch.
+type probeFit struct {
+	W, b []float64
+	loss float64
+}
+
+// fitProbe trains the probe on x, y for epochs epochs with o's settings,
+// calling after (when set) after every epoch with the 1-based epoch and
+// the current weights and bias.
+func fitProbe(x []float64, y []uint8, dim int, o ProbeOptions, epochs int, after func(epoch int, W, b []float64)) (probeFit, error) {
+	var f probeFit
+	n := len(y)
 	batch := min(o.Batch, n)
 	feed := &probeFeed{x: make([]float64, batch*dim), y: make([]uint8, batch)}
 	store := graph.NewStore()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9b0be))
 	m, err := probeModel(dim, o.Classes, batch, o.L2, o.Dtype, store, rng, feed)
 	if err != nil {
-		return res, errors.Wrap(err, "eval: probe")
+		return f, err
 	}
 	prog, err := graph.NewTrainer(m, graph.NewAdam(o.LR))
 	if err != nil {
-		return res, errors.Wrap(err, "eval: probe")
+		return f, err
 	}
 	dummy := make([]float32, batch*dim)
 	idx := make([]int, n)
@@ -152,28 +202,29 @@ func LinearProbe(trainX []float64, trainY []uint8, testX []float64, testY []uint
 		idx[i] = i
 	}
 	steps := n / batch
-	for epoch := 0; epoch < o.Epochs; epoch++ {
+	for epoch := 0; epoch < epochs; epoch++ {
 		rng.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		var sum float64
 		for s := 0; s < steps; s++ {
 			for k, i := range idx[s*batch : (s+1)*batch] {
-				copy(feed.x[k*dim:(k+1)*dim], trainX[i*dim:(i+1)*dim])
-				feed.y[k] = trainY[i]
+				copy(feed.x[k*dim:(k+1)*dim], x[i*dim:(i+1)*dim])
+				feed.y[k] = y[i]
 			}
 			if err := prog.Run(dummy, rng, true); err != nil {
-				return res, errors.Wrapf(err, "eval: probe: epoch %d", epoch+1)
+				return f, errors.Wrapf(err, "epoch %d", epoch+1)
 			}
 			sum += prog.Loss()
 		}
-		res.TrainLoss = sum / float64(steps)
-		if math.IsNaN(res.TrainLoss) || math.IsInf(res.TrainLoss, 0) {
-			return res, errors.Errorf("eval: probe: loss diverged in epoch %d (lower the learning rate)", epoch+1)
+		f.loss = sum / float64(steps)
+		if math.IsNaN(f.loss) || math.IsInf(f.loss, 0) {
+			return f, errors.Errorf("loss diverged in epoch %d (lower the learning rate)", epoch+1)
+		}
+		if after != nil {
+			after(epoch+1, store.Floats("probe.W"), store.Floats("probe.b"))
 		}
 	}
-	W, bias := store.Floats("probe.W"), store.Floats("probe.b")
-	res.TrainError = probeError(trainX, trainY, dim, o.Classes, W, bias)
-	res.TestError = probeError(testX, testY, dim, o.Classes, W, bias)
-	return res, nil
+	f.W, f.b = store.Floats("probe.W"), store.Floats("probe.b")
+	return f, nil
 }
 
 func checkProbeData(x []float64, y []uint8, dim int, what string) error {

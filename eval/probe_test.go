@@ -157,6 +157,63 @@ func TestProbeLossStable(t *testing.T) {
 	}
 }
 
+// TestLinearProbeEarlyStopping checks early stopping against its
+// definition: the validation curve is rebuilt from separate probes trained
+// for 1..E epochs on the first examples and tested on the held-out ones;
+// the chosen epoch count must be its first minimum, and the final probe
+// must equal a plain probe trained that long on every example. The data
+// (overlapping blobs with 25% flipped labels, few examples, many features)
+// are such that the curve is not flat.
+func TestLinearProbeEarlyStopping(t *testing.T) {
+	const n, dim, classes, val, epochs = 240, 20, 3, 80, 12
+	rng := rand.New(rand.NewPCG(7, 7))
+	x, y := blobs(rng, n+200, dim, classes)
+	for i := range x {
+		x[i] = 0.05*x[i] + rng.NormFloat64()
+	}
+	for i := range y {
+		if rng.Float64() < 0.25 {
+			y[i] = uint8(rng.IntN(classes))
+		}
+	}
+	trX, trY, teX, teY := x[:n*dim], y[:n], x[n*dim:], y[n:]
+	o := ProbeOptions{Epochs: epochs, Batch: 16, LR: 0.01, Validation: val, Seed: 3}
+	r, err := LinearProbe(trX, trY, teX, teY, dim, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := o
+	plain.Validation = 0
+	fit := n - val
+	best, bestEpoch, worst := math.Inf(1), 0, 0.0
+	for e := 1; e <= epochs; e++ {
+		plain.Epochs = e
+		c, err := LinearProbe(trX[:fit*dim], trY[:fit], trX[fit*dim:], trY[fit:], dim, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.TestError < best {
+			best, bestEpoch = c.TestError, e
+		}
+		worst = max(worst, c.TestError)
+	}
+	t.Logf("chosen %d epochs, validation error %.3f (curve %.3f..%.3f), test %.3f", r.Epochs, r.ValError, best, worst, r.TestError)
+	if worst == best || bestEpoch == 1 || bestEpoch == epochs {
+		t.Fatalf("validation curve %.3f..%.3f with its minimum at epoch %d: the test needs an interior minimum", best, worst, bestEpoch)
+	}
+	if r.Epochs != bestEpoch || r.ValError != best {
+		t.Errorf("early stopping chose %d epochs (validation error %g), want %d (%g)", r.Epochs, r.ValError, bestEpoch, best)
+	}
+	plain.Epochs = bestEpoch
+	want, err := LinearProbe(trX, trY, teX, teY, dim, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TestError != want.TestError || r.TrainError != want.TrainError || r.TrainLoss != want.TrainLoss {
+		t.Errorf("refit %+v, want a plain %d-epoch probe %+v", r, bestEpoch, want)
+	}
+}
+
 func TestLinearProbeErrors(t *testing.T) {
 	x := []float64{0, 1, 1, 0}
 	y := []uint8{0, 1}
@@ -175,6 +232,8 @@ func TestLinearProbeErrors(t *testing.T) {
 		{"NaN feature", []float64{0, math.NaN(), 1, 0}, x, y, y, 2, ProbeOptions{}},
 		{"negative L2", x, x, y, y, 2, ProbeOptions{L2: -1}},
 		{"bad dtype", x, x, y, y, 2, ProbeOptions{Dtype: tensor.Int}},
+		{"validation ≥ examples", x, x, y, y, 2, ProbeOptions{Validation: 2}},
+		{"negative validation", x, x, y, y, 2, ProbeOptions{Validation: -1}},
 	}
 	for _, tc := range cases {
 		if _, err := LinearProbe(tc.trX, tc.trY, tc.teX, tc.teY, tc.dim, tc.o); err == nil {

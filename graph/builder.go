@@ -31,6 +31,10 @@ func ParseDtype(s string) (tensor.Dtype, error) {
 type Shape struct {
 	In    int
 	Batch int
+	// Mean is the per-feature mean of the training data (length In), for
+	// parameters initialized from it (Builder.DataMean). It may be nil, as
+	// when a trained model is rebuilt: its parameters come from the store.
+	Mean []float64
 }
 
 // Filler writes one step's value of an input into dst (Batch×cols values,
@@ -100,7 +104,10 @@ type buildError struct{ err error }
 // a nil store starts an empty one. Any panic in body becomes an error.
 func Declare(s Shape, dt tensor.Dtype, store *Store, rng *rand.Rand, body func(b *Builder)) (m *Model, err error) {
 	if s.In <= 0 || s.Batch <= 0 {
-		return nil, errors.Errorf("graph: invalid shape %+v", s)
+		return nil, errors.Errorf("graph: invalid shape %d×%d", s.Batch, s.In)
+	}
+	if s.Mean != nil && len(s.Mean) != s.In {
+		return nil, errors.Errorf("graph: data mean has %d values for %d features", len(s.Mean), s.In)
 	}
 	if dt != tensor.Float32 && dt != tensor.Float64 {
 		return nil, errors.Errorf("graph: unsupported dtype %v", dt)
@@ -232,6 +239,18 @@ func (b *Builder) Dense(name string, x *G.Node, out int) Layer {
 	}
 	l.Pre = b.Must(Affine(x, l.W, l.B)) // fused x·W + b (fused.go)
 	return l
+}
+
+// DataMean is the Init of a 1×In parameter that starts at the training
+// data's mean (Shape.Mean), or at zero when the shape carries no mean.
+func (b *Builder) DataMean() Init {
+	return func(_ *rand.Rand, shape []int) []float64 {
+		v := make([]float64, size(shape))
+		if len(b.m.Shape.Mean) == len(v) {
+			copy(v, b.m.Shape.Mean)
+		}
+		return v
+	}
 }
 
 // Act applies the named activation: "sigmoid", "relu", "tanh" or "linear".

@@ -30,9 +30,26 @@ func Affine(x, w, b *G.Node) (*G.Node, error) {
 	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() {
 		return nil, errors.Errorf("Affine: mixed dtypes %v, %v, %v", x.Dtype(), w.Dtype(), b.Dtype())
 	}
-	op := affineOp{fusedBase{kind: "affine", st: new(outBuf)}, !isLeaf(x)}
+	op := affineOp{fusedBase{kind: "affine", st: new(outBuf)}, !isLeaf(x), false}
 	n, err := G.ApplyOp(op, x, w, b)
 	return n, errors.Wrap(err, "Affine")
+}
+
+// AffineT returns x·Wᵀ + b for a matrix x (n×in), W (out×in) and a row b
+// (1×out), as one fused node: the decoder of a tied-weight autoencoder
+// whose encoder is x·W with W (in×out) reads that W through AffineT
+// without copying its transpose.
+func AffineT(x, w, b *G.Node) (*G.Node, error) {
+	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
+	if x.Dims() != 2 || w.Dims() != 2 || b.Dims() != 2 || xs[1] != ws[1] || bs[0] != 1 || bs[1] != ws[0] {
+		return nil, errors.Errorf("AffineT: shapes %v · %vᵀ + %v do not fit", xs, ws, bs)
+	}
+	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() {
+		return nil, errors.Errorf("AffineT: mixed dtypes %v, %v, %v", x.Dtype(), w.Dtype(), b.Dtype())
+	}
+	op := affineOp{fusedBase{kind: "affineT", st: new(outBuf)}, !isLeaf(x), true}
+	n, err := G.ApplyOp(op, x, w, b)
+	return n, errors.Wrap(err, "AffineT")
 }
 
 // isLeaf reports whether n is an input or a parameter (no op).
@@ -123,16 +140,20 @@ func gemmInto(c, a, b *tensor.Dense, tA, tB bool) error {
 	return nil
 }
 
-// affineOp: (x, W, b) ↦ x·W + b.
+// affineOp: (x, W, b) ↦ x·W + b, or x·Wᵀ + b when transW is set.
 type affineOp struct {
 	fusedBase
 	needDX bool
+	transW bool
 }
 
 func (op affineOp) Arity() int    { return 3 }
 func (op affineOp) Type() hm.Type { return matrixType(3) }
 func (op affineOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	xs, ws := in[0].(tensor.Shape), in[1].(tensor.Shape)
+	if op.transW {
+		return tensor.Shape{xs[0], ws[0]}, nil
+	}
 	return tensor.Shape{xs[0], ws[1]}, nil
 }
 
@@ -143,8 +164,11 @@ func (op affineOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	x, w, b := a[0], a[1], a[2]
 	n, out := x.Shape()[0], w.Shape()[1]
+	if op.transW {
+		out = w.Shape()[0]
+	}
 	y := op.st.get(x.Dtype(), n, out)
-	if err := gemmInto(y, x, w, false, false); err != nil {
+	if err := gemmInto(y, x, w, false, op.transW); err != nil {
 		return nil, err
 	}
 	switch yd := y.Data().(type) {
@@ -168,7 +192,8 @@ func addRows[T float32 | float64](y, b []T, n, cols int) {
 // DiffWRT implements gorgonia.SDOp.
 func (op affineOp) DiffWRT(inputs int) []bool { return []bool{op.needDX, true, true} }
 
-// SymDiff implements gorgonia.SDOp: ∂x = dy·Wᵀ, ∂W = xᵀ·dy, ∂b = Σ_rows dy.
+// SymDiff implements gorgonia.SDOp: ∂x = dy·Wᵀ, ∂W = xᵀ·dy, ∂b = Σ_rows dy
+// (transposed weights: ∂x = dy·W, ∂W = dyᵀ·x).
 func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 3 {
 		return nil, errors.Errorf("affine: %d inputs", len(inputs))
@@ -177,15 +202,20 @@ func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	var dx *G.Node
 	var err error
 	if op.needDX {
-		if dx, err = G.ApplyOp(matmulOp{fusedBase{"affine.dx", new(outBuf)}, false, true}, grad, w); err != nil {
+		if dx, err = G.ApplyOp(matmulOp{fusedBase{op.kind + ".dx", new(outBuf)}, false, !op.transW}, grad, w); err != nil {
 			return nil, errors.Wrap(err, "affine: ∂x")
 		}
 	}
-	dw, err := G.ApplyOp(matmulOp{fusedBase{"affine.dW", new(outBuf)}, true, false}, x, grad)
+	var dw *G.Node
+	if op.transW {
+		dw, err = G.ApplyOp(matmulOp{fusedBase{op.kind + ".dW", new(outBuf)}, true, false}, grad, x)
+	} else {
+		dw, err = G.ApplyOp(matmulOp{fusedBase{op.kind + ".dW", new(outBuf)}, true, false}, x, grad)
+	}
 	if err != nil {
 		return nil, errors.Wrap(err, "affine: ∂W")
 	}
-	db, err := G.ApplyOp(colSumOp{fusedBase{"affine.db", new(outBuf)}}, grad)
+	db, err := G.ApplyOp(colSumOp{fusedBase{op.kind + ".db", new(outBuf)}}, grad)
 	if err != nil {
 		return nil, errors.Wrap(err, "affine: ∂b")
 	}

@@ -371,3 +371,95 @@ func TestTrainerRunsOnlyTheStep(t *testing.T) {
 		}
 	}
 }
+
+// TestAffineT checks the transposed-weight product in a tied autoencoder
+// (encoder x·W + b, decoder h·Wᵀ + c, so W gets two gradient terms): the
+// forward value against plain Go, the gradients against finite differences.
+func TestAffineT(t *testing.T) {
+	const n, in, hid = 3, 5, 4
+	var enc, dec *G.Node
+	m, err := Declare(Shape{In: in, Batch: n}, Float64, nil, rand.New(rand.NewPCG(3, 3)), func(b *Builder) {
+		x := b.Batch("x")
+		l := b.Dense("enc", x, hid)
+		enc = b.Act("tanh", l.Pre)
+		c := b.Param("dec.b", []int{1, in}, Uniform(hid))
+		dec = b.Must(AffineT(enc, l.W, c))
+		b.Output("h", enc)
+		b.Output("y", dec)
+		d := b.Must(G.Sub(dec, x))
+		b.Objective("recon", b.Must(G.Sum(b.Must(G.Square(d)))))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, n*in)
+	for i := range x {
+		x[i] = float32((i*7)%11) / 11
+	}
+	r, err := CheckGradients(m, x, rand.New(rand.NewPCG(2, 2)), 1e-6, 1e-8, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.MaxRel > 1e-5 || r.Checked != in*hid+hid+in {
+		t.Errorf("gradients: max rel error %g at %s over %d entries", r.MaxRel, r.Worst, r.Checked)
+	}
+	p, err := NewEvaluator(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(x, rand.New(rand.NewPCG(1, 1)), false); err != nil {
+		t.Fatal(err)
+	}
+	h, y := p.Output("h"), p.Output("y")
+	W, c := m.Store.Floats("enc.W"), m.Store.Floats("dec.b")
+	for i := 0; i < n; i++ {
+		for j := 0; j < in; j++ {
+			want := c[j]
+			for k := 0; k < hid; k++ {
+				want += h[i*hid+k] * W[j*hid+k] // (Wᵀ)_kj = W_jk
+			}
+			if got := y[i*in+j]; math.Abs(got-want) > 1e-12 {
+				t.Fatalf("y[%d,%d] = %g, want %g", i, j, got, want)
+			}
+		}
+	}
+	for _, bad := range [][2][]int{{{3, 5}, {5, 4}}, {{3, 4}, {4, 5}}} {
+		g := G.NewGraph()
+		xs, ws := bad[0], bad[1]
+		_, err := AffineT(matrix(g, xs[0], xs[1], make([]float64, xs[0]*xs[1]), "x"),
+			matrix(g, ws[0], ws[1], make([]float64, ws[0]*ws[1]), "W"), matrix(g, 1, ws[0], make([]float64, ws[0]), "b"))
+		if err == nil {
+			t.Errorf("AffineT accepted x %v with W %v", xs, ws)
+		}
+	}
+}
+
+// TestDataMean: a DataMean parameter starts at Shape.Mean (zeros without
+// one), and a mean of the wrong length is an error.
+func TestDataMean(t *testing.T) {
+	mean := []float64{0.5, -1, 2}
+	for _, tc := range []struct {
+		name string
+		mean []float64
+		want []float64
+	}{{"with mean", mean, mean}, {"without", nil, []float64{0, 0, 0}}} {
+		m, err := Declare(Shape{In: 3, Batch: 2, Mean: tc.mean}, Float64, nil, nil, func(b *Builder) {
+			x := b.Batch("x")
+			c := b.Param("centre", []int{1, 3}, b.DataMean())
+			b.Objective("s", b.Must(G.Sum(b.Must(G.BroadcastSub(x, c, nil, []byte{0})))))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.Store.Floats("centre")
+		for j := range tc.want {
+			if got[j] != tc.want[j] {
+				t.Errorf("%s: centre = %v, want %v", tc.name, got, tc.want)
+				break
+			}
+		}
+	}
+	if _, err := Declare(Shape{In: 3, Batch: 2, Mean: mean[:2]}, Float64, nil, nil, func(b *Builder) { b.Batch("x") }); err == nil {
+		t.Error("Declare accepted a data mean of the wrong length")
+	}
+}

@@ -21,6 +21,7 @@ type Config struct {
 	K          int     `json:"k"`           // top-K: units kept per example
 	Alpha      float64 `json:"alpha"`       // top-K: encode-time multiplier (keep αk)
 	KStart     int     `json:"k_start"`     // top-K: k at the first epoch, annealed to K (0: no annealing)
+	Tied       bool    `json:"tied"`        // top-K: the decoder is the encoder's transpose
 	Noise      string  `json:"noise"`       // denoising: gaussian, masking, saltpepper
 	NoiseLevel float64 `json:"noise_level"` // σ (gaussian) or corrupted fraction
 	Latent     int     `json:"latent"`      // VAE latent size
@@ -31,7 +32,7 @@ type Config struct {
 type Hyper struct {
 	Name  string
 	Usage string
-	field func(c *Config) any // *int, *float64 or *string
+	field func(c *Config) any // *int, *float64, *string or *bool
 }
 
 // Hypers lists every hyperparameter a model may use.
@@ -46,6 +47,7 @@ var Hypers = []Hyper{
 	{"k", "units kept per example (top-K)", func(c *Config) any { return &c.K }},
 	{"alpha", "encode-time multiplier α: keep αk units when encoding", func(c *Config) any { return &c.Alpha }},
 	{"k-start", "k at the first epoch, annealed linearly to --k (0: off)", func(c *Config) any { return &c.KStart }},
+	{"tied", "tied weights: the decoder is the transpose of the encoder", func(c *Config) any { return &c.Tied }},
 	{"noise", "corruption: gaussian, masking or saltpepper", func(c *Config) any { return &c.Noise }},
 	{"noise-level", "σ for gaussian noise, corrupted fraction for masking and saltpepper", func(c *Config) any { return &c.NoiseLevel }},
 	{"latent", "latent size of the VAE", func(c *Config) any { return &c.Latent }},
@@ -70,6 +72,8 @@ func (h Hyper) Value(c Config) any {
 		return *p
 	case *string:
 		return *p
+	case *bool:
+		return *p
 	}
 	return nil
 }
@@ -84,6 +88,8 @@ func (h Hyper) Bind(fs *flag.FlagSet, c *Config) {
 		fs.Float64Var(p, h.Name, *p, h.Usage)
 	case *string:
 		fs.StringVar(p, h.Name, *p, h.Usage)
+	case *bool:
+		fs.BoolVar(p, h.Name, *p, h.Usage)
 	}
 }
 

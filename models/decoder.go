@@ -24,7 +24,12 @@ func encode(b *graph.Builder, c Config, x *G.Node) (h *G.Node, enc graph.Layer) 
 //	bce: x̂ = sigmoid(h·V + c),  recon = Σ_i softplus(l_i) − x_i l_i
 //	mse: x̂ = h·V + c,           recon = Σ_i (x̂_i − x_i)²
 func reconstruct(b *graph.Builder, c Config, h, target *G.Node) {
-	l := b.Dense("dec", h, b.Shape().In).Pre
+	objective(b, c, b.Dense("dec", h, b.Shape().In).Pre, target)
+}
+
+// objective declares the "recon" objective and outputs from the decoder's
+// pre-activation l (see reconstruct).
+func objective(b *graph.Builder, c Config, l, target *G.Node) {
 	switch c.Loss {
 	case "mse":
 		b.Output("recon", l)

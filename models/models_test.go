@@ -45,6 +45,8 @@ func gradCases() []struct {
 		{"sparse/kl/sigmoid", tiny("sparse", func(c *Config) { c.Sparsity, c.Activation, c.Beta = "kl", "sigmoid", 0.5 })},
 		{"topk/linear", tiny("topk", func(c *Config) { c.K = 2 })},
 		{"topk/relu", tiny("topk", func(c *Config) { c.K, c.Activation = 3, "relu" })},
+		{"topk/tied/bce", tiny("topk", func(c *Config) { c.K, c.Loss = 2, "bce" })},
+		{"topk/untied/bce", tiny("topk", func(c *Config) { c.K, c.Loss, c.Tied = 2, "bce", false })},
 		{"denoising/gaussian", tiny("denoising", func(c *Config) { c.Noise, c.NoiseLevel = "gaussian", 0.3 })},
 		{"denoising/masking", tiny("denoising", nil)},
 		{"denoising/saltpepper", tiny("denoising", func(c *Config) { c.Noise, c.NoiseLevel = "saltpepper", 0.2 })},

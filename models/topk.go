@@ -4,26 +4,33 @@ import (
 	"math"
 
 	"github.com/aezoo/aezoo/graph"
+	G "gorgonia.org/gorgonia"
 )
 
-// The top-K (k-sparse) autoencoder (Makhzani & Frey 2013): only the k
+// The top-K (k-sparse) autoencoder (Makhzani & Frey 2013) in the paper's
+// setup: linear hidden units, tied weights and squared error. Only the k
 // largest hidden activations of each example survive, in the forward and
-// the backward pass. At encode time αk units are kept (the "features"
-// output). With --k-start, k is annealed linearly from k-start to k over
-// the first half of the epochs.
+// the backward pass; at encode time αk units are kept (the "features"
+// output). The input is centred by a learned m that starts at the training
+// mean, so that no unit wins on every image through the mean digit. With
+// --k-start, k is annealed linearly from k-start to k over the first half
+// of the epochs.
 //
-//	a    = x·W + b
+//	a    = (x − m)·W + b
 //	h    = topK_k(act(a))
-//	loss = BCE(x̂, x)
+//	x̂    = h·Wᵀ + c                  (--tied=false: h·V + c)
+//	loss = Σ_i (x̂_i − x_i)²          (--loss bce: x̂ = sigmoid(h·Wᵀ + c), BCE)
 func init() {
 	Register(Spec{
 		Name:     "topk",
 		Doc:      "top-K autoencoder: keep the k largest hidden units per example (custom Gorgonia op)",
-		Hypers:   []string{"hidden", "activation", "loss", "k", "alpha", "k-start"},
-		Defaults: Config{Hidden: 1000, Activation: "linear", Loss: "bce", K: 25, Alpha: 3},
+		Hypers:   []string{"hidden", "activation", "loss", "k", "alpha", "k-start", "tied"},
+		Defaults: Config{Hidden: 1000, Activation: "linear", Loss: "mse", K: 25, Alpha: 3, Tied: true},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
-			a := b.Act(c.Activation, b.Dense("enc", x, c.Hidden).Pre)
+			m := b.Param("centre", []int{1, b.Shape().In}, b.DataMean())
+			enc := b.Dense("enc", b.Must(G.BroadcastSub(x, m, nil, []byte{0})), c.Hidden)
+			a := b.Act(c.Activation, enc.Pre)
 			k := c.K
 			h := b.Output("code", b.Must(graph.TopK(a, &k)))
 			kEnc := min(int(math.Round(c.Alpha*float64(c.K))), c.Hidden)
@@ -31,7 +38,12 @@ func init() {
 			if c.KStart > c.K {
 				b.Schedule(func(epoch, epochs int) { k = annealK(c.KStart, c.K, epoch, epochs) })
 			}
-			reconstruct(b, c, h, x)
+			if !c.Tied {
+				reconstruct(b, c, h, x)
+				return
+			}
+			bias := b.Param("dec.b", []int{1, b.Shape().In}, graph.Uniform(c.Hidden))
+			objective(b, c, b.Must(graph.AffineT(h, enc.W, bias)), x)
 		},
 	})
 }

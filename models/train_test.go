@@ -262,6 +262,15 @@ func TestSummaryFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tied weights: no decoder matrix; the centre starts at the training mean.
+	if tt.Store.Floats("dec.W") != nil {
+		t.Error("tied top-K has a decoder matrix dec.W")
+	}
+	for j, v := range tr.Mean() {
+		if got := tt.Store.Floats("centre")[j]; math.Abs(got-v) > 1e-6 {
+			t.Fatalf("centre[%d] = %g, want the training mean %g", j, got, v)
+		}
+	}
 	codes, err := zoo.Encode(tt.Eval, te, 50)
 	if err != nil {
 		t.Fatal(err)

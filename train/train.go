@@ -156,7 +156,7 @@ func New(c models.Config, o Options, trainSet, testSet *data.Dataset, store *gra
 	if t.Store == nil {
 		t.Store = graph.NewStore()
 	}
-	m, err := models.Build(c, graph.Shape{In: trainSet.D, Batch: o.Batch}, dt, t.Store, rand.New(rand.NewPCG(o.Seed, 0x1)))
+	m, err := models.Build(c, graph.Shape{In: trainSet.D, Batch: o.Batch, Mean: t.Train.Mean()}, dt, t.Store, rand.New(rand.NewPCG(o.Seed, 0x1)))
 	if err != nil {
 		return nil, err
 	}
