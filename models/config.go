@@ -22,6 +22,7 @@ type Config struct {
 	Alpha      float64 `json:"alpha"`       // top-K: encode-time multiplier (keep αk)
 	KStart     int     `json:"k_start"`     // top-K: k at the first epoch, annealed to K (0: no annealing)
 	Tied       bool    `json:"tied"`        // top-K: the decoder is the encoder's transpose
+	Centre     bool    `json:"centre"`      // top-K: subtract a learned centre (initially the data mean) from the input
 	Noise      string  `json:"noise"`       // denoising: gaussian, masking, saltpepper
 	NoiseLevel float64 `json:"noise_level"` // σ (gaussian) or corrupted fraction
 	Latent     int     `json:"latent"`      // VAE latent size
@@ -48,6 +49,7 @@ var Hypers = []Hyper{
 	{"alpha", "encode-time multiplier α: keep αk units when encoding", func(c *Config) any { return &c.Alpha }},
 	{"k-start", "k at the first epoch, annealed linearly to --k (0: off)", func(c *Config) any { return &c.KStart }},
 	{"tied", "tied weights: the decoder is the transpose of the encoder", func(c *Config) any { return &c.Tied }},
+	{"centre", "subtract a learned centre, initially the training mean, from the input", func(c *Config) any { return &c.Centre }},
 	{"noise", "corruption: gaussian, masking or saltpepper", func(c *Config) any { return &c.Noise }},
 	{"noise-level", "σ for gaussian noise, corrupted fraction for masking and saltpepper", func(c *Config) any { return &c.NoiseLevel }},
 	{"latent", "latent size of the VAE", func(c *Config) any { return &c.Latent }},

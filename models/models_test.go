@@ -46,7 +46,7 @@ func gradCases() []struct {
 		{"topk/linear", tiny("topk", func(c *Config) { c.K = 2 })},
 		{"topk/relu", tiny("topk", func(c *Config) { c.K, c.Activation = 3, "relu" })},
 		{"topk/tied/bce", tiny("topk", func(c *Config) { c.K, c.Loss = 2, "bce" })},
-		{"topk/untied/bce", tiny("topk", func(c *Config) { c.K, c.Loss, c.Tied = 2, "bce", false })},
+		{"topk/untied/uncentred/bce", tiny("topk", func(c *Config) { c.K, c.Loss, c.Tied, c.Centre = 2, "bce", false, false })},
 		{"denoising/gaussian", tiny("denoising", func(c *Config) { c.Noise, c.NoiseLevel = "gaussian", 0.3 })},
 		{"denoising/masking", tiny("denoising", nil)},
 		{"denoising/saltpepper", tiny("denoising", func(c *Config) { c.Noise, c.NoiseLevel = "saltpepper", 0.2 })},

@@ -12,7 +12,8 @@ import (
 // largest hidden activations of each example survive, in the forward and
 // the backward pass; at encode time αk units are kept (the "features"
 // output). The input is centred by a learned m that starts at the training
-// mean, so that no unit wins on every image through the mean digit. With
+// mean, so that no unit wins on every image through the mean digit
+// (--centre=false: m = 0, no parameter). With
 // --k-start, k is annealed linearly from k-start to k over the first half
 // of the epochs.
 //
@@ -24,12 +25,16 @@ func init() {
 	Register(Spec{
 		Name:     "topk",
 		Doc:      "top-K autoencoder: keep the k largest hidden units per example (custom Gorgonia op)",
-		Hypers:   []string{"hidden", "activation", "loss", "k", "alpha", "k-start", "tied"},
-		Defaults: Config{Hidden: 1000, Activation: "linear", Loss: "mse", K: 25, Alpha: 3, Tied: true},
+		Hypers:   []string{"hidden", "activation", "loss", "k", "alpha", "k-start", "tied", "centre"},
+		Defaults: Config{Hidden: 1000, Activation: "linear", Loss: "mse", K: 25, Alpha: 3, Tied: true, Centre: true},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
-			m := b.Param("centre", []int{1, b.Shape().In}, b.DataMean())
-			enc := b.Dense("enc", b.Must(G.BroadcastSub(x, m, nil, []byte{0})), c.Hidden)
+			in := x
+			if c.Centre {
+				m := b.Param("centre", []int{1, b.Shape().In}, b.DataMean())
+				in = b.Must(G.BroadcastSub(x, m, nil, []byte{0}))
+			}
+			enc := b.Dense("enc", in, c.Hidden)
 			a := b.Act(c.Activation, enc.Pre)
 			k := c.K
 			h := b.Output("code", b.Must(graph.TopK(a, &k)))
