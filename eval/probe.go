@@ -134,6 +134,9 @@ func LinearProbe(trainX []float64, trainY []uint8, testX []float64, testY []uint
 		return res, errors.New("eval: probe: need at least 2 classes")
 	}
 	n := len(trainY)
+	if o.Validation < 0 || o.Validation >= n {
+		return res, errors.Errorf("eval: probe: %d validation examples of %d", o.Validation, n)
+	}
 	for _, v := range trainX {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return res, errors.New("eval: probe: training features are not finite")
@@ -143,9 +146,6 @@ func LinearProbe(trainX []float64, trainY []uint8, testX []float64, testY []uint
 		mean, scale := standardizer(trainX, dim)
 		trainX = applyStandardizer(trainX, dim, mean, scale)
 		testX = applyStandardizer(testX, dim, mean, scale)
-	}
-	if o.Validation < 0 || o.Validation >= n {
-		return res, errors.Errorf("eval: probe: %d validation examples of %d", o.Validation, n)
 	}
 	res.Epochs = o.Epochs
 	if o.Validation > 0 {
