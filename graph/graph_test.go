@@ -5,6 +5,7 @@ import (
 	"hash"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"github.com/chewxy/hm"
@@ -461,5 +462,64 @@ func TestDataMean(t *testing.T) {
 	}
 	if _, err := Declare(Shape{In: 3, Batch: 2, Mean: mean[:2]}, Float64, nil, nil, func(b *Builder) { b.Batch("x") }); err == nil {
 		t.Error("Declare accepted a data mean of the wrong length")
+	}
+}
+
+// topKReference is the rule written out: sort each row's positions by
+// value, larger first, lower index first among equal values; keep k.
+func topKReference(s []float64, rows, cols, k int) []float64 {
+	mask := make([]float64, len(s))
+	for r := 0; r < rows; r++ {
+		row := s[r*cols : (r+1)*cols]
+		idx := make([]int, cols)
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
+		for _, j := range idx[:k] {
+			mask[r*cols+j] = 1
+		}
+	}
+	return mask
+}
+
+// TestTopKMatchesReference compares the selection with the sorting rule on
+// random rows full of ties (values from a handful of levels), for every k.
+func TestTopKMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, cols := range []int{1, 2, 3, 7, 64, 1000} {
+		rows := 6
+		s := make([]float64, rows*cols)
+		for i := range s {
+			s[i] = float64(rng.IntN(5)) - 2
+			if rng.IntN(4) == 0 {
+				s[i] = rng.NormFloat64()
+			}
+		}
+		for k := 1; k <= cols; k += max(1, cols/13) {
+			got, want := TopKMask(s, rows, cols, k), topKReference(s, rows, cols, k)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("cols %d, k %d: mask differs at row %d col %d", cols, k, i/cols, i%cols)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkTopK is one forward TopK of a training batch: 128 rows of 1000
+// units, k = 25 (the sparse experiment's top-K at the end of its annealing).
+func BenchmarkTopK(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	s := make([]float32, 128*1000)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	x := tensor.New(tensor.WithShape(128, 1000), tensor.WithBacking(s))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := maskTopK(x, x, 25); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"sort"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -112,15 +111,55 @@ func keepTopK[T float32 | float64](s, v, out []T, rows, cols, k int) {
 		for j := range idx {
 			idx[j] = j
 		}
-		sort.Slice(idx, func(a, b int) bool {
-			ia, ib := idx[a], idx[b]
-			if row[ia] != row[ib] {
-				return row[ia] > row[ib]
-			}
-			return ia < ib
-		})
+		selectTop(row, idx, k)
 		for _, j := range idx[:k] {
 			out[r*cols+j] = v[r*cols+j]
+		}
+	}
+}
+
+// selectTop reorders the positions idx so that idx[:k] are those of the k
+// largest entries of row, in the strict order "larger value, then lower
+// index" (so ties keep the lower index). It is quickselect with a
+// median-of-three pivot: expected time linear in len(idx), where a sort
+// takes n log n.
+func selectTop[T float32 | float64](row []T, idx []int, k int) {
+	before := func(a, b int) bool { // a ranks before b
+		if row[a] != row[b] {
+			return row[a] > row[b]
+		}
+		return a < b
+	}
+	lo, hi := 0, len(idx)-1
+	for lo < hi {
+		// The median of idx[lo], idx[mid], idx[hi] goes to idx[hi], the pivot.
+		mid := lo + (hi-lo)/2
+		if before(idx[mid], idx[lo]) {
+			idx[mid], idx[lo] = idx[lo], idx[mid]
+		}
+		if before(idx[hi], idx[lo]) {
+			idx[hi], idx[lo] = idx[lo], idx[hi]
+		}
+		if before(idx[mid], idx[hi]) {
+			idx[mid], idx[hi] = idx[hi], idx[mid]
+		}
+		pivot := idx[hi]
+		p := lo
+		for i := lo; i < hi; i++ {
+			if before(idx[i], pivot) {
+				idx[i], idx[p] = idx[p], idx[i]
+				p++
+			}
+		}
+		idx[p], idx[hi] = idx[hi], idx[p]
+		// Now idx[lo:p] rank before the pivot at p, idx[p+1:hi+1] after it.
+		switch {
+		case p == k || p == k-1:
+			return
+		case p < k:
+			lo = p + 1
+		default:
+			hi = p - 1
 		}
 	}
 }
