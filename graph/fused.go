@@ -22,34 +22,35 @@ import (
 // (1×out), as one fused node. Its gradient with respect to x is built only
 // when x is not a leaf (an input or parameter needs no ∂/∂x: the first
 // layer skips that matrix product).
-func Affine(x, w, b *G.Node) (*G.Node, error) {
-	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
-	if x.Dims() != 2 || w.Dims() != 2 || b.Dims() != 2 || xs[1] != ws[0] || bs[0] != 1 || bs[1] != ws[1] {
-		return nil, errors.Errorf("Affine: shapes %v · %v + %v do not fit", xs, ws, bs)
-	}
-	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() {
-		return nil, errors.Errorf("Affine: mixed dtypes %v, %v, %v", x.Dtype(), w.Dtype(), b.Dtype())
-	}
-	op := affineOp{fusedBase{kind: "affine", st: new(outBuf)}, !isLeaf(x), false}
-	n, err := G.ApplyOp(op, x, w, b)
-	return n, errors.Wrap(err, "Affine")
-}
+func Affine(x, w, b *G.Node) (*G.Node, error) { return affine("Affine", x, w, b, false) }
 
 // AffineT returns x·Wᵀ + b for a matrix x (n×in), W (out×in) and a row b
 // (1×out), as one fused node: the decoder of a tied-weight autoencoder
 // whose encoder is x·W with W (in×out) reads that W through AffineT
 // without copying its transpose.
-func AffineT(x, w, b *G.Node) (*G.Node, error) {
+func AffineT(x, w, b *G.Node) (*G.Node, error) { return affine("AffineT", x, w, b, true) }
+
+// affine checks the operands of Affine (transW false) or AffineT and
+// applies the fused op.
+func affine(name string, x, w, b *G.Node, transW bool) (*G.Node, error) {
 	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
-	if x.Dims() != 2 || w.Dims() != 2 || b.Dims() != 2 || xs[1] != ws[1] || bs[0] != 1 || bs[1] != ws[0] {
-		return nil, errors.Errorf("AffineT: shapes %v · %vᵀ + %v do not fit", xs, ws, bs)
+	in, out := 0, 1 // W's axes
+	if transW {
+		in, out = 1, 0
+	}
+	if x.Dims() != 2 || w.Dims() != 2 || b.Dims() != 2 || xs[1] != ws[in] || bs[0] != 1 || bs[1] != ws[out] {
+		return nil, errors.Errorf("%s: shapes x %v, W %v, b %v do not fit", name, xs, ws, bs)
 	}
 	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() {
-		return nil, errors.Errorf("AffineT: mixed dtypes %v, %v, %v", x.Dtype(), w.Dtype(), b.Dtype())
+		return nil, errors.Errorf("%s: mixed dtypes %v, %v, %v", name, x.Dtype(), w.Dtype(), b.Dtype())
 	}
-	op := affineOp{fusedBase{kind: "affineT", st: new(outBuf)}, !isLeaf(x), true}
+	kind := "affine"
+	if transW {
+		kind = "affineT"
+	}
+	op := affineOp{fusedBase{kind: kind, st: new(outBuf)}, !isLeaf(x), transW}
 	n, err := G.ApplyOp(op, x, w, b)
-	return n, errors.Wrap(err, "AffineT")
+	return n, errors.Wrap(err, name)
 }
 
 // isLeaf reports whether n is an input or a parameter (no op).
