@@ -164,10 +164,11 @@ func (op affineOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	x, w, b := a[0], a[1], a[2]
-	n, out := x.Shape()[0], w.Shape()[1]
-	if op.transW {
-		out = w.Shape()[0]
+	s, err := op.InferShape(x.Shape(), w.Shape())
+	if err != nil {
+		return nil, err
 	}
+	n, out := s[0], s[1]
 	y := op.st.get(x.Dtype(), n, out)
 	if err := gemmInto(y, x, w, false, op.transW); err != nil {
 		return nil, err
@@ -207,12 +208,11 @@ func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 			return nil, errors.Wrap(err, "affine: ∂x")
 		}
 	}
-	var dw *G.Node
+	left, right := x, grad // ∂W = xᵀ·dy
 	if op.transW {
-		dw, err = G.ApplyOp(matmulOp{fusedBase{op.kind + ".dW", new(outBuf)}, true, false}, grad, x)
-	} else {
-		dw, err = G.ApplyOp(matmulOp{fusedBase{op.kind + ".dW", new(outBuf)}, true, false}, x, grad)
+		left, right = grad, x // ∂W = dyᵀ·x
 	}
+	dw, err := G.ApplyOp(matmulOp{fusedBase{op.kind + ".dW", new(outBuf)}, true, false}, left, right)
 	if err != nil {
 		return nil, errors.Wrap(err, "affine: ∂W")
 	}
