@@ -14,6 +14,7 @@ import (
 
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/blas"
 	"github.com/aezoo/aezoo/models"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -135,7 +136,7 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 	}
 	r := Result{
 		Impl: "zoo", Config: config, Dtype: dt.String(), Batch: Batch, Steps: steps, Warmup: o.Warmup,
-		Threads: runtime.GOMAXPROCS(0), GEMM: graph.GEMMName(),
+		Threads: runtime.GOMAXPROCS(0), GEMM: blas.Name(),
 	}
 	runtime.GC()
 	var ms0, ms1 runtime.MemStats

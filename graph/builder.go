@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/aezoo/aezoo/graph/ops"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -237,7 +238,7 @@ func (b *Builder) Dense(name string, x *G.Node, out int) Layer {
 		W: b.Param(name+".W", []int{in, out}, Uniform(in)),
 		B: b.Param(name+".b", []int{1, out}, Uniform(in)),
 	}
-	l.Pre = b.Must(Affine(x, l.W, l.B)) // fused x·W + b (fused.go)
+	l.Pre = b.Must(ops.Affine(x, l.W, l.B)) // fused x·W + b (graph/ops)
 	return l
 }
 
@@ -264,7 +265,7 @@ func Activate(name string, x *G.Node) (*G.Node, error) {
 	switch name {
 	case "sigmoid", "relu", "tanh":
 		if x.Dims() == 2 {
-			return Act(name, x) // fused, preallocated (fused.go)
+			return ops.Act(name, x) // fused, preallocated (graph/ops)
 		}
 		return activateStock(name, x)
 	case "linear":

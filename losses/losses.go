@@ -11,7 +11,7 @@ package losses
 import (
 	"math"
 
-	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/graph/ops"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -56,10 +56,10 @@ func BCEWithLogitsPerExample(logits, x *G.Node) (*G.Node, error) {
 // BCEWithLogits is the batch mean of BCEWithLogitsPerExample: binary
 // cross-entropy in nats per image.
 //
-// It is one fused node (graph.BCEWithLogits) with its own preallocated
+// It is one fused node (ops.BCEWithLogits) with its own preallocated
 // gradient, the same quantity as G.Mean(BCEWithLogitsPerExample(logits, x)).
 func BCEWithLogits(logits, x *G.Node) (*G.Node, error) {
-	return graph.BCEWithLogits(logits, x)
+	return ops.BCEWithLogits(logits, x)
 }
 
 // SquaredError is the batch mean of Σ_i (r_i − x_i)²: squared error per
@@ -174,7 +174,7 @@ func JacobianFrobSqPerExample(act string, h, W *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "losses: act'²")
 	}
-	colNorms, err := graph.ColSumSq(W) // fused Σ_i W_ij², preallocated
+	colNorms, err := ops.ColSumSq(W) // fused Σ_i W_ij², preallocated
 	if err != nil {
 		return nil, errors.Wrap(err, "losses: Σ_i W_ij²")
 	}

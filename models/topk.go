@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/graph/ops"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -37,9 +38,9 @@ func init() {
 			enc := b.Dense("enc", in, c.Hidden)
 			a := b.Act(c.Activation, enc.Pre)
 			k := c.K
-			h := b.Output("code", b.Must(graph.TopK(a, &k)))
+			h := b.Output("code", b.Must(ops.TopK(a, &k)))
 			kEnc := min(int(math.Round(c.Alpha*float64(c.K))), c.Hidden)
-			b.Output("features", b.Must(graph.TopK(a, &kEnc)))
+			b.Output("features", b.Must(ops.TopK(a, &kEnc)))
 			if c.KStart > c.K {
 				b.Schedule(func(epoch, epochs int) { k = annealK(c.KStart, c.K, epoch, epochs) })
 			}
@@ -48,7 +49,7 @@ func init() {
 				return
 			}
 			bias := b.Param("dec.b", []int{1, b.Shape().In}, graph.Uniform(c.Hidden))
-			objective(b, c, b.Must(graph.AffineT(h, enc.W, bias)), x)
+			objective(b, c, b.Must(ops.AffineT(h, enc.W, bias)), x)
 		},
 	})
 }

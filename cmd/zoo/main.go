@@ -16,11 +16,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/aezoo/aezoo/graph"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/aezoo/aezoo/internal/blas"
 )
 
 // usageError marks an error caused by bad command-line usage (exit code 2).
@@ -80,8 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		usage(stdout)
 		return 0
 	}
-	if err := graph.SetGEMM(os.Getenv("AEZOO_BLAS")); err != nil {
-		fmt.Fprintf(stderr, "zoo: AEZOO_BLAS: %v\n", err)
+	if err := blas.InstallFromEnv(); err != nil {
+		fmt.Fprintf(stderr, "zoo: %v\n", err)
 		return 2
 	}
 	for _, c := range commands {

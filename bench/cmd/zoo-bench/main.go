@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/aezoo/aezoo/bench"
+	"github.com/aezoo/aezoo/internal/blas"
 )
 
 func main() {
@@ -18,6 +19,10 @@ func main() {
 	dtype := flag.String("dtype", "float32", "float32 or float64")
 	dir := flag.String("data", "", "MNIST folder")
 	flag.Parse()
+	if err := blas.InstallFromEnv(); err != nil {
+		fmt.Fprintln(os.Stderr, "zoo-bench:", err)
+		os.Exit(2)
+	}
 	r, err := bench.RunOpts(*config, *steps, *dtype, bench.Options{Warmup: *warmup, DataDir: *dir})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zoo-bench:", err)

@@ -1,4 +1,4 @@
-package graph
+package blas
 
 import (
 	"runtime"
@@ -43,11 +43,11 @@ func loadOpenBLAS() (*openBLAS, error) {
 
 func openOpenBLAS() (o *openBLAS, err error) {
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		return nil, errors.Errorf("graph: OpenBLAS loading is not supported on %s", runtime.GOOS)
+		return nil, errors.Errorf("blas: OpenBLAS loading is not supported on %s", runtime.GOOS)
 	}
 	defer func() { // purego panics on missing symbols or unsupported signatures
 		if r := recover(); r != nil {
-			o, err = nil, errors.Errorf("graph: loading OpenBLAS: %v", r)
+			o, err = nil, errors.Errorf("blas: loading OpenBLAS: %v", r)
 		}
 	}()
 	var h uintptr
@@ -61,7 +61,7 @@ func openOpenBLAS() (o *openBLAS, err error) {
 		errs = append(errs, err.Error())
 	}
 	if h == 0 {
-		return nil, errors.Errorf("graph: no OpenBLAS library found (%v); install one, e.g. apt-get install libopenblas0", errs)
+		return nil, errors.Errorf("blas: no OpenBLAS library found (%v); install one, e.g. apt-get install libopenblas0", errs)
 	}
 	o = &openBLAS{lib: lib}
 	purego.RegisterLibFunc(&o.sgemm, h, "cblas_sgemm")

@@ -1,9 +1,8 @@
-package graph
+package ops
 
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -25,14 +24,21 @@ func TopK(x *G.Node, k *int) (*G.Node, error) {
 	if *k <= 0 || *k > x.Shape()[1] {
 		return nil, errors.Errorf("TopK: k=%d outside 1..%d", *k, x.Shape()[1])
 	}
-	return G.ApplyOp(topKOp{k: k}, x)
+	return G.ApplyOp(topKOp{fusedBase{"topk", new(outBuf)}, k}, x)
 }
 
-// topKOp is the forward op: y = x ⊙ mask_k(x).
-type topKOp struct{ k *int }
+// topKOp is the forward op: y = x ⊙ mask_k(x). Its hash adds the address
+// and value of k to its base's.
+type topKOp struct {
+	fusedBase
+	k *int
+}
 
 // topKGradOp is the backward op: (x, dy) ↦ dy ⊙ mask_k(x).
-type topKGradOp struct{ k *int }
+type topKGradOp struct {
+	gradOnly
+	k *int
+}
 
 func (op topKOp) Arity() int     { return 1 }
 func (op topKGradOp) Arity() int { return 2 }
@@ -176,24 +182,16 @@ func TopKMask(s []float64, rows, cols, k int) []float64 {
 	return out
 }
 
-func (op topKOp) ReturnsPtr() bool          { return false }
-func (op topKGradOp) ReturnsPtr() bool      { return false }
-func (op topKOp) CallsExtern() bool         { return false }
-func (op topKGradOp) CallsExtern() bool     { return false }
-func (op topKOp) OverwritesInput() int      { return -1 }
-func (op topKGradOp) OverwritesInput() int  { return -1 }
-func (op topKOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "topk(k=%p:%d)", op.k, *op.k) }
-func (op topKGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "topkgrad(k=%p:%d)", op.k, *op.k) }
-func (op topKOp) Hashcode() uint32          { return hashOf(op) }
-func (op topKGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op topKOp) String() string            { return fmt.Sprintf("TopK{k=%d}", *op.k) }
-func (op topKGradOp) String() string        { return fmt.Sprintf("TopKGrad{k=%d}", *op.k) }
-
-func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
+func (op topKOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "aezoo.%s(%p,k=%p:%d)", op.kind, op.st, op.k, *op.k)
 }
+func (op topKGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "aezoo.%s(%p,k=%p:%d)", op.kind, op.st, op.k, *op.k)
+}
+func (op topKOp) Hashcode() uint32     { return hashOf(op) }
+func (op topKGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op topKOp) String() string       { return fmt.Sprintf("TopK{k=%d}", *op.k) }
+func (op topKGradOp) String() string   { return fmt.Sprintf("TopKGrad{k=%d}", *op.k) }
 
 // DiffWRT implements gorgonia.SDOp: TopK is differentiable in its input.
 func (op topKOp) DiffWRT(inputs int) []bool { return []bool{true} }
@@ -203,7 +201,7 @@ func (op topKOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	if len(inputs) != 1 {
 		return nil, errors.Errorf("topk: %d inputs", len(inputs))
 	}
-	dx, err := G.ApplyOp(topKGradOp(op), inputs[0], grad)
+	dx, err := G.ApplyOp(topKGradOp{gradOnly{fusedBase{"topk.grad", new(outBuf)}}, op.k}, inputs[0], grad)
 	if err != nil {
 		return nil, errors.Wrap(err, "topk: gradient")
 	}

@@ -1,4 +1,14 @@
-package graph
+// Package blas is the zoo's matrix-product backend: a gonum BLAS whose two
+// matrix products, Sgemm and Dgemm, run on a fast kernel — a system
+// OpenBLAS loaded at run time without cgo when one is installed, else a
+// SIMD kernel (github.com/viterin/vek: AVX2/FMA Go assembly, run on every
+// core, with a pure-Go fallback on other CPUs). Building needs no cgo and
+// no system library.
+//
+// Nothing happens at import: the zoo command and the tests that train
+// install it explicitly with Install (or InstallFromEnv, which reads
+// $AEZOO_BLAS).
+package blas
 
 import (
 	"os"
@@ -14,61 +24,67 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// BLAS is the BLAS implementation the zoo installs in Gorgonia (and in the
-// tensor package) when the graph package is loaded: gonum's pure-Go BLAS
-// with the two matrix products, Sgemm and Dgemm, replaced by a fast kernel
-// chosen with SetGEMM — a system OpenBLAS loaded at run time without cgo
-// when one is installed, else a SIMD kernel (github.com/viterin/vek: AVX2/FMA
-// Go assembly, run on every core, with a pure-Go fallback on other CPUs).
-// Building needs no cgo and no system library.
+// BLAS is the BLAS implementation Install puts in Gorgonia (and in the
+// tensor package): gonum's pure-Go BLAS with Sgemm and Dgemm replaced by
+// the kernel chosen with Set.
 type BLAS struct{ gonum.Implementation }
 
-// The GEMM kernels SetGEMM accepts.
+// The GEMM kernels Set accepts (the values of $AEZOO_BLAS).
 const (
-	GEMMAuto     = "auto"     // OpenBLAS when it can be loaded, else vek
-	GEMMOpenBLAS = "openblas" // a system OpenBLAS (libopenblas.so.0), loaded with purego
-	GEMMVek      = "vek"      // github.com/viterin/vek on every core
+	Auto     = "auto"     // OpenBLAS when it can be loaded, else vek
+	OpenBLAS = "openblas" // a system OpenBLAS (libopenblas.so.0), loaded with purego
+	Vek      = "vek"      // github.com/viterin/vek on every core
 )
+
+// EnvKernel is the environment variable InstallFromEnv reads.
+const EnvKernel = "AEZOO_BLAS"
 
 var (
 	useBLAS     sync.Once
 	useOpenBLAS atomic.Pointer[openBLAS] // nil: vek
 )
 
-func init() {
-	UseFastBLAS()
-	if err := SetGEMM(os.Getenv("AEZOO_BLAS")); err != nil {
-		_ = SetGEMM(GEMMAuto) // the zoo command reports the error (see SetGEMM)
-	}
+// Install installs BLAS in Gorgonia (gorgonia.Use, once) and chooses its
+// kernel with Set. Call it before building or running programs; call
+// gorgonia.Use yourself afterwards to choose another BLAS.
+func Install(kernel string) error {
+	useBLAS.Do(func() { G.Use(BLAS{}) })
+	return Set(kernel)
 }
 
-// UseFastBLAS installs BLAS in Gorgonia (G.Use). The graph package calls it
-// at init; call G.Use yourself afterwards to choose another BLAS.
-func UseFastBLAS() { useBLAS.Do(func() { G.Use(BLAS{}) }) }
-
-// SetGEMM chooses the kernel of BLAS's matrix products: GEMMAuto (also
-// for ""), GEMMOpenBLAS (an error when no OpenBLAS can be loaded) or
-// GEMMVek. At init the graph package applies $AEZOO_BLAS, falling back to
-// GEMMAuto if that fails. Call it before running programs, not during.
-func SetGEMM(name string) error {
-	switch name {
-	case "", GEMMAuto, GEMMOpenBLAS:
-		ob, err := loadOpenBLAS() // ob is nil when err is not
-		if err != nil && name == GEMMOpenBLAS {
-			return err
-		}
-		useOpenBLAS.Store(ob)
-	case GEMMVek:
-		useOpenBLAS.Store(nil)
-	default:
-		return errors.Errorf("graph: unknown GEMM kernel %q (AEZOO_BLAS): want auto, openblas or vek", name)
+// InstallFromEnv is Install with the kernel named by $AEZOO_BLAS (empty:
+// Auto). On an error (an unknown name, or "openblas" with no library) the
+// kernel is Auto and the error says why, for the caller to report.
+func InstallFromEnv() error {
+	if err := Install(os.Getenv(EnvKernel)); err != nil {
+		_ = Set(Auto)
+		return errors.Wrap(err, EnvKernel)
 	}
 	return nil
 }
 
-// GEMMName names the matrix-product kernel Gorgonia uses: "openblas",
-// "vek-avx2", "vek-go", "gonum" or "other".
-func GEMMName() string {
+// Set chooses the kernel of BLAS's matrix products: Auto (also for ""),
+// OpenBLAS (an error when no OpenBLAS can be loaded) or Vek. Call it
+// before running programs, not during.
+func Set(kernel string) error {
+	switch kernel {
+	case "", Auto, OpenBLAS:
+		ob, err := loadOpenBLAS() // ob is nil when err is not
+		if err != nil && kernel == OpenBLAS {
+			return err
+		}
+		useOpenBLAS.Store(ob)
+	case Vek:
+		useOpenBLAS.Store(nil)
+	default:
+		return errors.Errorf("blas: unknown GEMM kernel %q: want auto, openblas or vek", kernel)
+	}
+	return nil
+}
+
+// Name names the matrix-product kernel Gorgonia uses: "openblas",
+// "vek-avx2", "vek-go", "gonum" (nothing installed) or "other".
+func Name() string {
 	switch G.WhichBLAS().(type) {
 	case BLAS, *BLAS:
 		if useOpenBLAS.Load() != nil {

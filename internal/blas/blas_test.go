@@ -1,4 +1,4 @@
-package graph
+package blas
 
 import (
 	"fmt"
@@ -47,11 +47,11 @@ func randSlice(rng *rand.Rand, n int) []float64 {
 
 // kernels returns the GEMM kernels to test: vek, and OpenBLAS when it can
 // be loaded (required when $AEZOO_REQUIRE_OPENBLAS is set, as in CI). The
-// caller restores the default with SetGEMM(GEMMAuto).
+// caller restores the default with Set(Auto).
 func kernels(t testing.TB) []string {
-	ks := []string{GEMMVek}
+	ks := []string{Vek}
 	if _, err := loadOpenBLAS(); err == nil {
-		ks = append(ks, GEMMOpenBLAS)
+		ks = append(ks, OpenBLAS)
 	} else if os.Getenv("AEZOO_REQUIRE_OPENBLAS") != "" {
 		t.Fatalf("AEZOO_REQUIRE_OPENBLAS is set but OpenBLAS cannot be loaded: %v", err)
 	} else {
@@ -61,9 +61,9 @@ func kernels(t testing.TB) []string {
 }
 
 func TestGemmAgainstNaive(t *testing.T) {
-	defer SetGEMM(GEMMAuto)
+	defer Set(Auto)
 	for _, kernel := range kernels(t) {
-		if err := SetGEMM(kernel); err != nil {
+		if err := Set(kernel); err != nil {
 			t.Fatal(err)
 		}
 		t.Run(kernel, testGemmAgainstNaive)
@@ -128,24 +128,36 @@ func f32(s []float64) []float32 {
 	return o
 }
 
+func TestMain(m *testing.M) {
+	if got := Name(); got != "gonum" {
+		fmt.Fprintf(os.Stderr, "before Install, Name() = %q: something installs a BLAS at import\n", got)
+		os.Exit(1)
+	}
+	if err := InstallFromEnv(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
 func TestFastBLASInstalled(t *testing.T) {
 	if _, ok := G.WhichBLAS().(BLAS); !ok {
-		t.Fatalf("Gorgonia uses %T, want graph.BLAS", G.WhichBLAS())
+		t.Fatalf("Gorgonia uses %T, want blas.BLAS", G.WhichBLAS())
 	}
-	if GEMMName() == "gonum" {
-		t.Fatal("GEMMName says gonum")
+	if Name() == "gonum" {
+		t.Fatal("Name says gonum")
 	}
-	defer SetGEMM(GEMMAuto)
+	defer Set(Auto)
 	for _, k := range kernels(t) {
-		if err := SetGEMM(k); err != nil {
+		if err := Set(k); err != nil {
 			t.Fatal(err)
 		}
-		if got := GEMMName(); !strings.HasPrefix(got, k) {
-			t.Errorf("after SetGEMM(%q), GEMMName() = %q", k, got)
+		if got := Name(); !strings.HasPrefix(got, k) {
+			t.Errorf("after Set(%q), Name() = %q", k, got)
 		}
 	}
-	if err := SetGEMM("mkl"); err == nil {
-		t.Error("SetGEMM accepted an unknown kernel")
+	if err := Set("mkl"); err == nil {
+		t.Error("Set accepted an unknown kernel")
 	}
 }
 
@@ -153,10 +165,10 @@ func benchGemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k i
 	if _, ok := impl.(BLAS); ok {
 		for _, kernel := range kernels(b) {
 			b.Run(kernel, func(b *testing.B) {
-				if err := SetGEMM(kernel); err != nil {
+				if err := Set(kernel); err != nil {
 					b.Fatal(err)
 				}
-				defer SetGEMM(GEMMAuto)
+				defer Set(Auto)
 				benchGemmKernel(b, impl, tA, tB, m, n, k)
 			})
 		}

@@ -1,0 +1,4 @@
+package ops
+
+// Matrix is matrix for the external tests.
+var Matrix = matrix
