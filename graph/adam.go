@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 )
@@ -17,12 +18,19 @@ type Adam struct {
 	T int
 
 	m, v []any // []float32 or []float64 per parameter
+
+	// Per-step scratch, kept so that a step allocates nothing.
+	w, g   []any
+	blocks []adamRange
 }
 
 // NewAdam returns Adam with learning rate lr and β1=0.9, β2=0.999, ε=1e-8.
 func NewAdam(lr float64) *Adam { return &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
 
-// Step implements gorgonia.Solver.
+// Step implements gorgonia.Solver. All parameters are updated in one
+// parallel pass: the parameters are cut into blocks of adamBlock entries
+// that run on every core; each entry's update is the same arithmetic as a
+// plain loop, so the result does not depend on the thread count.
 func (a *Adam) Step(model []G.ValueGrad) error {
 	if a.m == nil {
 		a.m = make([]any, len(model))
@@ -31,14 +39,17 @@ func (a *Adam) Step(model []G.ValueGrad) error {
 	if len(model) != len(a.m) {
 		return errors.Errorf("adam: %d parameters, state has %d", len(model), len(a.m))
 	}
-	a.T++
-	c1 := 1 - math.Pow(a.Beta1, float64(a.T))
-	c2 := 1 - math.Pow(a.Beta2, float64(a.T))
+	if cap(a.w) < len(model) {
+		a.w, a.g = make([]any, len(model)), make([]any, len(model))
+	}
+	a.w, a.g = a.w[:len(model)], a.g[:len(model)]
+	a.blocks = a.blocks[:0]
 	for i, vg := range model {
 		g, err := vg.Grad()
 		if err != nil {
 			return errors.Wrapf(err, "adam: parameter %d has no gradient (missing BindDualValues?)", i)
 		}
+		n := 0
 		switch w := vg.Value().Data().(type) {
 		case []float32:
 			gd, ok := g.Data().([]float32)
@@ -48,7 +59,10 @@ func (a *Adam) Step(model []G.ValueGrad) error {
 			if a.m[i] == nil {
 				a.m[i], a.v[i] = make([]float32, len(w)), make([]float32, len(w))
 			}
-			adamUpdate(w, gd, a.m[i].([]float32), a.v[i].([]float32), a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+			if m, ok := a.m[i].([]float32); !ok || len(m) != len(w) {
+				return errors.Errorf("adam: parameter %d: moments do not match the weights", i)
+			}
+			a.w[i], a.g[i], n = w, gd, len(w)
 		case []float64:
 			gd, ok := g.Data().([]float64)
 			if !ok || len(gd) != len(w) {
@@ -57,13 +71,40 @@ func (a *Adam) Step(model []G.ValueGrad) error {
 			if a.m[i] == nil {
 				a.m[i], a.v[i] = make([]float64, len(w)), make([]float64, len(w))
 			}
-			adamUpdate(w, gd, a.m[i].([]float64), a.v[i].([]float64), a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+			if m, ok := a.m[i].([]float64); !ok || len(m) != len(w) {
+				return errors.Errorf("adam: parameter %d: moments do not match the weights", i)
+			}
+			a.w[i], a.g[i], n = w, gd, len(w)
 		default:
 			return errors.Errorf("adam: parameter %d has unsupported data %T", i, w)
 		}
+		for lo := 0; lo < n; lo += adamBlock {
+			a.blocks = append(a.blocks, adamRange{i, lo, min(lo+adamBlock, n)})
+		}
 	}
+	a.T++
+	c1 := 1 - math.Pow(a.Beta1, float64(a.T))
+	c2 := 1 - math.Pow(a.Beta2, float64(a.T))
+	par.For(len(a.blocks), 1, func(_, lo, hi int) {
+		for _, b := range a.blocks[lo:hi] {
+			switch w := a.w[b.param].(type) {
+			case []float32:
+				g, m, v := a.g[b.param].([]float32), a.m[b.param].([]float32), a.v[b.param].([]float32)
+				adamUpdate(w[b.lo:b.hi], g[b.lo:b.hi], m[b.lo:b.hi], v[b.lo:b.hi], a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+			case []float64:
+				g, m, v := a.g[b.param].([]float64), a.m[b.param].([]float64), a.v[b.param].([]float64)
+				adamUpdate(w[b.lo:b.hi], g[b.lo:b.hi], m[b.lo:b.hi], v[b.lo:b.hi], a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+			}
+		}
+	})
 	return nil
 }
+
+// adamBlock is the number of entries one parallel Adam task updates.
+const adamBlock = 8192
+
+// adamRange is the entries [lo, hi) of parameter param.
+type adamRange struct{ param, lo, hi int }
 
 func adamUpdate[T float32 | float64](w, g, m, v []T, lr, b1, b2, eps, c1, c2 float64) {
 	B1, B2 := T(b1), T(b2)

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -49,20 +50,27 @@ func (op actOp) Do(vals ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
+// activate writes f(x) into y, in parallel chunks.
 func activate[T float32 | float64](kind string, y, x []T) {
 	switch kind {
 	case "sigmoid":
-		for i, v := range x {
-			y[i] = T(sigmoid(float64(v)))
-		}
+		par.For(len(x), par.Grain(len(x), 20), func(_, lo, hi int) {
+			for i, v := range x[lo:hi] {
+				y[lo+i] = T(sigmoid(float64(v)))
+			}
+		})
 	case "relu":
-		for i, v := range x {
-			y[i] = max(v, 0)
-		}
+		par.For(len(x), par.Grain(len(x), 1), func(_, lo, hi int) {
+			for i, v := range x[lo:hi] {
+				y[lo+i] = max(v, 0)
+			}
+		})
 	case "tanh":
-		for i, v := range x {
-			y[i] = T(math.Tanh(float64(v)))
-		}
+		par.For(len(x), par.Grain(len(x), 20), func(_, lo, hi int) {
+			for i, v := range x[lo:hi] {
+				y[lo+i] = T(math.Tanh(float64(v)))
+			}
+		})
 	}
 }
 
@@ -111,23 +119,27 @@ func (op actGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return dx, nil
 }
 
+// activateGrad writes dy ⊙ f'(y) into dx, in parallel chunks.
 func activateGrad[T float32 | float64](kind string, dx, y, dy []T) {
-	switch kind {
-	case "sigmoid":
-		for i, v := range y {
-			dx[i] = dy[i] * v * (1 - v)
-		}
-	case "relu":
-		for i, v := range y {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
+	par.For(len(y), par.Grain(len(y), 2), func(_, lo, hi int) {
+		d, g := dx[lo:hi], dy[lo:hi]
+		switch kind {
+		case "sigmoid":
+			for i, v := range y[lo:hi] {
+				d[i] = g[i] * v * (1 - v)
+			}
+		case "relu":
+			for i, v := range y[lo:hi] {
+				if v > 0 {
+					d[i] = g[i]
+				} else {
+					d[i] = 0
+				}
+			}
+		case "tanh":
+			for i, v := range y[lo:hi] {
+				d[i] = g[i] * (1 - v*v)
 			}
 		}
-	case "tanh":
-		for i, v := range y {
-			dx[i] = dy[i] * (1 - v*v)
-		}
-	}
+	})
 }

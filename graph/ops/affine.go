@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/blas"
@@ -114,13 +115,14 @@ func (op affineOp) Do(vals ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
+// addRows adds the row b to each of the n rows of y, rows in parallel.
 func addRows[T float32 | float64](y, b []T, n, cols int) {
-	for i := 0; i < n; i++ {
-		row := y[i*cols : (i+1)*cols]
-		for j, v := range b[:cols] {
-			row[j] += v
+	b = b[:cols]
+	par.For(n, par.Grain(n, cols), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			addTo(y[i*cols:(i+1)*cols], b)
 		}
-	}
+	})
 }
 
 // DiffWRT implements gorgonia.SDOp.
@@ -213,11 +215,14 @@ func (op colSumOp) Do(vals ...G.Value) (G.Value, error) {
 	return c, nil
 }
 
+// colSums writes the column sums of the n×m matrix a into dst, column
+// blocks in parallel; each column is summed over the rows in order.
 func colSums[T float32 | float64](dst, a []T, n, m int) {
-	copy(dst, a[:m])
-	for i := 1; i < n; i++ {
-		for j, v := range a[i*m : (i+1)*m] {
-			dst[j] += v
+	par.For(m, max(par.Grain(m, n), 16), func(_, lo, hi int) {
+		d := dst[lo:hi]
+		copy(d, a[lo:hi])
+		for i := 1; i < n; i++ {
+			addTo(d, a[i*m+lo:i*m+hi])
 		}
-	}
+	})
 }

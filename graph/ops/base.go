@@ -8,6 +8,7 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
+	"github.com/viterin/vek/vek32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -16,7 +17,37 @@ import (
 func isLeaf(n *G.Node) bool { return n.Op() == nil }
 
 // outBuf is a node's own output tensor, reused at every run.
-type outBuf struct{ t *tensor.Dense }
+type outBuf struct {
+	t *tensor.Dense
+
+	// Scratch the node's kernel keeps between runs (per-chunk partial
+	// sums, per-chunk index buffers), so that a run allocates nothing.
+	part []float64
+	idx  [][]int
+}
+
+// partials returns n zeroed float64 slots.
+func (o *outBuf) partials(n int) []float64 {
+	if cap(o.part) < n {
+		o.part = make([]float64, n)
+	}
+	o.part = o.part[:n]
+	clear(o.part)
+	return o.part
+}
+
+// indexBufs returns n index buffers of length cols each.
+func (o *outBuf) indexBufs(n, cols int) [][]int {
+	if len(o.idx) < n {
+		o.idx = append(o.idx, make([][]int, n-len(o.idx))...)
+	}
+	for i := range o.idx[:n] {
+		if len(o.idx[i]) != cols {
+			o.idx[i] = make([]int, cols)
+		}
+	}
+	return o.idx[:n]
+}
 
 // get returns the node's output tensor of the given dtype and shape,
 // allocating it on the first call (or if the shape changed).
@@ -114,4 +145,17 @@ func sigmoid(v float64) float64 {
 	}
 	e := math.Exp(v)
 	return e / (1 + e)
+}
+
+// addTo adds src to dst elementwise (the same sums as a plain loop: vek32's
+// SIMD add rounds each element exactly as scalar code does).
+func addTo[T float32 | float64](dst, src []T) {
+	switch d := any(dst).(type) {
+	case []float32:
+		vek32.Add_Inplace(d, any(src).([]float32)[:len(d)])
+	default:
+		for j, v := range src[:len(dst)] {
+			dst[j] += v
+		}
+	}
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -18,15 +19,24 @@ func BCEWithLogits(logits, x *G.Node) (*G.Node, error) {
 	if logits.Dims() != 2 || !logits.Shape().Eq(x.Shape()) || logits.Dtype() != x.Dtype() {
 		return nil, errors.Errorf("BCEWithLogits: logits %v %v and targets %v %v differ", logits.Shape(), logits.Dtype(), x.Shape(), x.Dtype())
 	}
-	op := bceOp{fusedBase{"bce", new(outBuf)}, !isLeaf(x)}
+	op := bceOp{fusedBase{"bce", new(outBuf)}, !isLeaf(x), new(bceCache)}
 	n, err := G.ApplyOp(op, logits, x)
 	return n, errors.Wrap(err, "BCEWithLogits")
+}
+
+// bceCache keeps e^(−|l|) of the forward pass for the gradient ∂l, which
+// runs after it (the gradient op takes the loss as an input) and needs the
+// same exponentials for σ(l): one exp per entry per step instead of two.
+type bceCache struct {
+	e   []float64
+	src any // the logits' backing slice the forward pass read
 }
 
 // bceOp: (l, x) ↦ mean_rows Σ_cols softplus(l) − x·l (a scalar).
 type bceOp struct {
 	fusedBase
 	needDX bool
+	cache  *bceCache
 }
 
 func (op bceOp) Arity() int { return 2 }
@@ -49,23 +59,50 @@ func (op bceOp) Do(vals ...G.Value) (G.Value, error) {
 	n := l.Shape()[0]
 	switch ld := l.Data().(type) {
 	case []float32:
-		v := G.F32(bceSum(ld, x.Data().([]float32)) / float64(n))
+		v := G.F32(bceSum(op.st, op.cache, ld, x.Data().([]float32)) / float64(n))
 		return &v, nil
 	case []float64:
-		v := G.F64(bceSum(ld, x.Data().([]float64)) / float64(n))
+		v := G.F64(bceSum(op.st, op.cache, ld, x.Data().([]float64)) / float64(n))
 		return &v, nil
 	}
 	return nil, errors.Errorf("bce: unsupported dtype %v", l.Dtype())
 }
 
-// softplus is log(1 + e^l), computed stably.
-func softplus(l float64) float64 { return math.Max(l, 0) + math.Log1p(math.Exp(-math.Abs(l))) }
+// softplus is log(1 + e^l), computed stably from e = e^(−|l|).
+func softplus(l, e float64) float64 { return math.Max(l, 0) + math.Log1p(e) }
 
-func bceSum[T float32 | float64](l, x []T) float64 {
+// sigmoidE is σ(l) from e = e^(−|l|) (the same value as sigmoid(l)).
+func sigmoidE(l, e float64) float64 {
+	if l >= 0 {
+		return 1 / (1 + e)
+	}
+	return e / (1 + e)
+}
+
+// bceSum returns Σ softplus(l) − x·l over all entries, in chunks on every
+// core whose partial sums are added in chunk order (the same bits at any
+// thread count), and leaves e^(−|l|) in the cache.
+func bceSum[T float32 | float64](st *outBuf, cache *bceCache, l, x []T) float64 {
+	if len(cache.e) != len(l) {
+		cache.e = make([]float64, len(l))
+	}
+	cache.src = l
+	e := cache.e
+	grain := par.Grain(len(l), 40)
+	part := st.partials(par.Chunks(len(l), grain))
+	par.For(len(l), grain, func(c, lo, hi int) {
+		var s float64
+		for i := lo; i < hi; i++ {
+			lf := float64(l[i])
+			ei := math.Exp(-math.Abs(lf))
+			e[i] = ei
+			s += softplus(lf, ei) - float64(x[i])*lf
+		}
+		part[c] = s
+	})
 	var s float64
-	for i, li := range l {
-		lf := float64(li)
-		s += softplus(lf) - float64(x[i])*lf
+	for _, p := range part {
+		s += p
 	}
 	return s
 }
@@ -78,44 +115,47 @@ func (op bceOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 2 {
 		return nil, errors.Errorf("bce: %d inputs", len(inputs))
 	}
-	dl, err := G.ApplyOp(bceGradOp{gradOnly{fusedBase{"bce.dl", new(outBuf)}}, false}, inputs[0], inputs[1], grad)
+	dl, err := G.ApplyOp(bceGradOp{gradOnly{fusedBase{"bce.dl", new(outBuf)}}, false, op.cache}, inputs[0], inputs[1], output, grad)
 	if err != nil {
 		return nil, errors.Wrap(err, "bce: ∂l")
 	}
 	var dx *G.Node
 	if op.needDX {
-		if dx, err = G.ApplyOp(bceGradOp{gradOnly{fusedBase{"bce.dx", new(outBuf)}}, true}, inputs[0], inputs[1], grad); err != nil {
+		if dx, err = G.ApplyOp(bceGradOp{gradOnly{fusedBase{"bce.dx", new(outBuf)}}, true, nil}, inputs[0], inputs[1], output, grad); err != nil {
 			return nil, errors.Wrap(err, "bce: ∂x")
 		}
 	}
 	return G.Nodes{dl, dx}, nil
 }
 
-// bceGradOp: (l, x, dy) ↦ dy·(σ(l) − x)/n, or −dy·l/n when wrtX.
+// bceGradOp: (l, x, y, dy) ↦ dy·(σ(l) − x)/n, or −dy·l/n when wrtX. y, the
+// loss, is an input only so that the gradient runs after the forward pass
+// and can use its cache.
 type bceGradOp struct {
 	gradOnly
-	wrtX bool
+	wrtX  bool
+	cache *bceCache // nil: compute the exponentials here
 }
 
-func (op bceGradOp) Arity() int { return 3 }
+func (op bceGradOp) Arity() int { return 4 }
 func (op bceGradOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	t := G.TensorType{Dims: 2, Of: a}
-	return hm.NewFnType(t, t, a, t)
+	return hm.NewFnType(t, t, a, a, t)
 }
 func (op bceGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
 
 func (op bceGradOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 3 {
+	if len(vals) != 4 {
 		return nil, errors.Errorf("%s: %d inputs", op.kind, len(vals))
 	}
 	a, err := denseArgs(op.kind, 2, vals[:2])
 	if err != nil {
 		return nil, err
 	}
-	dy, err := scalarValue(vals[2])
+	dy, err := scalarValue(vals[3])
 	if err != nil {
 		return nil, errors.Wrap(err, op.kind)
 	}
@@ -125,21 +165,56 @@ func (op bceGradOp) Do(vals ...G.Value) (G.Value, error) {
 	c := dy / float64(n)
 	switch od := out.Data().(type) {
 	case []float32:
-		bceGrad(od, l.Data().([]float32), x.Data().([]float32), c, op.wrtX)
+		bceGrad(od, l.Data().([]float32), x.Data().([]float32), op.cachedE(l.Data()), c, op.wrtX)
 	case []float64:
-		bceGrad(od, l.Data().([]float64), x.Data().([]float64), c, op.wrtX)
+		bceGrad(od, l.Data().([]float64), x.Data().([]float64), op.cachedE(l.Data()), c, op.wrtX)
 	}
 	return out, nil
 }
 
-func bceGrad[T float32 | float64](dst, l, x []T, c float64, wrtX bool) {
+// cachedE returns the forward pass's e^(−|l|) if it was computed from the
+// logits l, else nil.
+func (op bceGradOp) cachedE(l any) []float64 {
+	if op.cache == nil || op.cache.src == nil || !sameSlice(op.cache.src, l) {
+		return nil
+	}
+	return op.cache.e
+}
+
+// sameSlice reports whether a and b are the same float32 or float64 slice.
+func sameSlice(a, b any) bool {
+	switch x := a.(type) {
+	case []float32:
+		y, ok := b.([]float32)
+		return ok && len(x) == len(y) && len(x) > 0 && &x[0] == &y[0]
+	case []float64:
+		y, ok := b.([]float64)
+		return ok && len(x) == len(y) && len(x) > 0 && &x[0] == &y[0]
+	}
+	return false
+}
+
+// bceGrad writes c·(σ(l) − x) (or −c·l when wrtX) into dst, in parallel
+// chunks; e, when not nil, holds e^(−|l|).
+func bceGrad[T float32 | float64](dst, l, x []T, e []float64, c float64, wrtX bool) {
 	if wrtX {
-		for i, li := range l {
-			dst[i] = T(-c * float64(li))
-		}
+		par.For(len(l), par.Grain(len(l), 1), func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dst[i] = T(-c * float64(l[i]))
+			}
+		})
 		return
 	}
-	for i, li := range l {
-		dst[i] = T(c * (sigmoid(float64(li)) - float64(x[i])))
-	}
+	par.For(len(l), par.Grain(len(l), 20), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			lf := float64(l[i])
+			var s float64
+			if e != nil {
+				s = sigmoidE(lf, e[i])
+			} else {
+				s = sigmoid(lf)
+			}
+			dst[i] = T(c * (s - float64(x[i])))
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -48,13 +49,19 @@ func (op colSumSqOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
+// colSumSq writes the column sums of squares of the r×c matrix w into
+// dst, column blocks in parallel; each column is summed over the rows in
+// order.
 func colSumSq[T float32 | float64](dst, w []T, r, c int) {
-	clear(dst[:c])
-	for i := 0; i < r; i++ {
-		for j, v := range w[i*c : (i+1)*c] {
-			dst[j] += v * v
+	par.For(c, max(par.Grain(c, 2*r), 16), func(_, lo, hi int) {
+		d := dst[lo:hi]
+		clear(d)
+		for i := 0; i < r; i++ {
+			for j, v := range w[i*c+lo : i*c+hi] {
+				d[j] += v * v
+			}
 		}
-	}
+	})
 }
 
 // DiffWRT implements gorgonia.SDOp.
@@ -106,11 +113,14 @@ func (op colSumSqGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
+// colSumSqGrad writes 2·w_ij·dy_j into dst, rows in parallel.
 func colSumSqGrad[T float32 | float64](dst, w, dy []T, r, c int) {
-	for i := 0; i < r; i++ {
-		row, out := w[i*c:(i+1)*c], dst[i*c:(i+1)*c]
-		for j, v := range row {
-			out[j] = 2 * v * dy[j]
+	par.For(r, par.Grain(r, 2*c), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row, out := w[i*c:(i+1)*c], dst[i*c:(i+1)*c]
+			for j, v := range row {
+				out[j] = 2 * v * dy[j]
+			}
 		}
-	}
+	})
 }

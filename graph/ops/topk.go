@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -65,53 +66,58 @@ func (op topKOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("topk: %d inputs", len(vals))
 	}
-	return maskTopK(vals[0], vals[0], *op.k)
+	return maskTopK(op.st, vals[0], vals[0], *op.k)
 }
 
 func (op topKGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("topk grad: %d inputs", len(vals))
 	}
-	return maskTopK(vals[0], vals[1], *op.k)
+	return maskTopK(op.st, vals[0], vals[1], *op.k)
 }
 
 // maskTopK returns src with every entry zeroed except, in each row, those at
-// the positions of the k largest entries of sel.
-func maskTopK(sel, src G.Value, k int) (G.Value, error) {
-	st, ok1 := sel.(tensor.Tensor)
-	vt, ok2 := src.(tensor.Tensor)
-	if !ok1 || !ok2 || st.Dims() != 2 || !st.Shape().Eq(vt.Shape()) {
+// the positions of the k largest entries of sel, in the node's own output
+// tensor (st), rows in parallel.
+func maskTopK(st *outBuf, sel, src G.Value, k int) (G.Value, error) {
+	sd, ok1 := sel.(*tensor.Dense)
+	vd, ok2 := src.(*tensor.Dense)
+	if !ok1 || !ok2 || sd.Dims() != 2 || !sd.Shape().Eq(vd.Shape()) {
 		return nil, errors.Errorf("topk: want two matrices of one shape, got %v and %v", sel.Shape(), src.Shape())
 	}
-	rows, cols := st.Shape()[0], st.Shape()[1]
+	if sd.Dtype() != vd.Dtype() {
+		return nil, errors.New("topk: mixed dtypes")
+	}
+	rows, cols := sd.Shape()[0], sd.Shape()[1]
 	if k <= 0 || k > cols {
 		return nil, errors.Errorf("topk: k=%d outside 1..%d", k, cols)
 	}
-	switch s := st.Data().(type) {
+	out := st.get(sd.Dtype(), rows, cols)
+	switch s := sd.Data().(type) {
 	case []float32:
-		v, ok := vt.Data().([]float32)
-		if !ok {
-			return nil, errors.New("topk: mixed dtypes")
-		}
-		out := make([]float32, len(v))
-		keepTopK(s, v, out, rows, cols, k)
-		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(out)), nil
+		keepTopKPar(st, s, vd.Data().([]float32), out.Data().([]float32), rows, cols, k)
 	case []float64:
-		v, ok := vt.Data().([]float64)
-		if !ok {
-			return nil, errors.New("topk: mixed dtypes")
-		}
-		out := make([]float64, len(v))
-		keepTopK(s, v, out, rows, cols, k)
-		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(out)), nil
+		keepTopKPar(st, s, vd.Data().([]float64), out.Data().([]float64), rows, cols, k)
+	default:
+		return nil, errors.Errorf("topk: unsupported dtype %v", sd.Dtype())
 	}
-	return nil, errors.Errorf("topk: unsupported dtype %v", st.Dtype())
+	return out, nil
 }
 
-// keepTopK copies into out, row by row, the entries of v at the positions
-// of the k largest entries of s (ties: lower index first).
-func keepTopK[T float32 | float64](s, v, out []T, rows, cols, k int) {
-	idx := make([]int, cols)
+// keepTopKPar is keepTopK on row blocks in parallel, each with its own
+// index buffer from st.
+func keepTopKPar[T float32 | float64](st *outBuf, s, v, out []T, rows, cols, k int) {
+	grain := par.Grain(rows, 8*cols)
+	idx := st.indexBufs(par.Chunks(rows, grain), cols)
+	par.For(rows, grain, func(c, lo, hi int) {
+		keepTopKRows(s[lo*cols:hi*cols], v[lo*cols:hi*cols], out[lo*cols:hi*cols], idx[c], hi-lo, cols, k)
+	})
+}
+
+// keepTopKRows is keepTopK with the index buffer idx (cols long); out is
+// cleared first.
+func keepTopKRows[T float32 | float64](s, v, out []T, idx []int, rows, cols, k int) {
+	clear(out[:rows*cols])
 	for r := 0; r < rows; r++ {
 		row := s[r*cols : (r+1)*cols]
 		for j := range idx {
@@ -178,7 +184,7 @@ func TopKMask(s []float64, rows, cols, k int) []float64 {
 		ones[i] = 1
 	}
 	out := make([]float64, len(s))
-	keepTopK(s, ones, out, rows, cols, k)
+	keepTopKPar(new(outBuf), s, ones, out, rows, cols, k)
 	return out
 }
 

@@ -77,7 +77,7 @@ func TestTopKKeepsExactlyK(t *testing.T) {
 	for i, v := range s {
 		s32[i] = float32(v)
 	}
-	out, err := maskTopK(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(s32)), tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(s32)), k)
+	out, err := maskTopK(new(outBuf), tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(s32)), tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(s32)), k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,9 +188,10 @@ func BenchmarkTopK(b *testing.B) {
 		s[i] = float32(rng.NormFloat64())
 	}
 	x := tensor.New(tensor.WithShape(128, 1000), tensor.WithBacking(s))
+	st := new(outBuf)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := maskTopK(x, x, 25); err != nil {
+		if _, err := maskTopK(st, x, x, 25); err != nil {
 			b.Fatal(err)
 		}
 	}
