@@ -82,12 +82,16 @@ func Set(kernel string) error {
 	return nil
 }
 
-// Name names the matrix-product kernel Gorgonia uses: "openblas",
-// "vek-avx2", "vek-go", "gonum" (nothing installed) or "other".
+// Name names the matrix-product kernel Gorgonia uses: "openblas-CORE"
+// (CORE: OpenBLAS's kernel set, e.g. openblas-SkylakeX), "vek-avx2",
+// "vek-go", "gonum" (nothing installed) or "other".
 func Name() string {
 	switch G.WhichBLAS().(type) {
 	case BLAS, *BLAS:
-		if useOpenBLAS.Load() != nil {
+		if o := useOpenBLAS.Load(); o != nil {
+			if o.core != "" {
+				return "openblas-" + o.core
+			}
 			return "openblas"
 		}
 		if vekAVX2() {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -133,6 +134,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "before Install, Name() = %q: something installs a BLAS at import\n", got)
 		os.Exit(1)
 	}
+	testFirstCore = os.Getenv("AEZOO_TEST_FIRST_CORE") // see TestOpenBLASReload
 	if err := InstallFromEnv(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -206,4 +208,68 @@ func BenchmarkSgemmFastTN(b *testing.B) {
 }
 func BenchmarkSgemmGonumNN(b *testing.B) {
 	benchGemm(b, gonum.Implementation{}, blas.NoTrans, blas.NoTrans, 128, 512, 784)
+}
+
+func TestCoreUpgrade(t *testing.T) {
+	for _, tc := range []struct {
+		core         string
+		avx2, avx512 bool
+		want         string
+	}{
+		{"Prescott", true, true, "SkylakeX"},
+		{"Prescott", true, false, "Haswell"},
+		{"Prescott", false, false, ""},
+		{"Haswell", true, true, "SkylakeX"},
+		{"Zen", true, true, "SkylakeX"},
+		{"Haswell", true, false, ""},
+		{"SkylakeX", true, true, ""},
+		{"Cooperlake", true, true, ""},
+		{"SapphireRapids", true, true, ""},
+		{"Sandybridge", true, false, "Haswell"},
+	} {
+		if got := coreUpgrade(tc.core, tc.avx2, tc.avx512); got != tc.want {
+			t.Errorf("coreUpgrade(%q, avx2=%v, avx512=%v) = %q, want %q", tc.core, tc.avx2, tc.avx512, got, tc.want)
+		}
+	}
+}
+
+// TestOpenBLASCore: the loaded OpenBLAS uses kernels that match the CPU
+// (unless $OPENBLAS_CORETYPE chose them).
+func TestOpenBLASCore(t *testing.T) {
+	defer Set(Auto)
+	if err := Set(OpenBLAS); err != nil {
+		t.Skipf("no OpenBLAS: %v", err)
+	}
+	core, how := CoreName()
+	t.Logf("OpenBLAS core %s (%s), CPU AVX2=%v AVX-512=%v", core, how, cpuAVX2(), cpuAVX512())
+	if how != "$"+EnvCoreType && coreUpgrade(core, cpuAVX2(), cpuAVX512()) != "" {
+		t.Errorf("OpenBLAS runs %s kernels on a CPU with AVX2=%v AVX-512=%v (%s)", core, cpuAVX2(), cpuAVX512(), how)
+	}
+}
+
+// TestOpenBLASReload makes OpenBLAS first choose its generic Prescott
+// kernels (in a child process) and checks that the zoo loads it again with
+// kernels that use the CPU's AVX2 or AVX-512.
+func TestOpenBLASReload(t *testing.T) {
+	if os.Getenv("AEZOO_TEST_FIRST_CORE") != "" {
+		core, how := CoreName()
+		fmt.Printf("core=%s how=%s\n", core, how)
+		return
+	}
+	if err := Set(OpenBLAS); err != nil {
+		t.Skipf("no OpenBLAS: %v", err)
+	}
+	want := coreUpgrade("Prescott", cpuAVX2(), cpuAVX512())
+	if want == "" {
+		t.Skip("the CPU has neither AVX2 nor AVX-512")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestOpenBLASReload$", "-test.v")
+	cmd.Env = append(os.Environ(), "AEZOO_TEST_FIRST_CORE=Prescott", EnvCoreType+"=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "core="+want+" how=aezoo: OpenBLAS chose Prescott") {
+		t.Errorf("after a Prescott first choice, want %s kernels; child says:\n%s", want, out)
+	}
 }
