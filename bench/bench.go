@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aezoo/aezoo/data"
@@ -82,6 +84,17 @@ type Result struct {
 	HeapStartBytes uint64  `json:"heap_start_bytes"`
 	HeapEndBytes   uint64  `json:"heap_end_bytes"`
 	Loss           float64 `json:"final_loss"` // loss of the last step
+	// GemmGFLOPPerStep is the floating-point work of one step's matrix
+	// products (2·m·n·k summed over the products a step runs).
+	GemmGFLOPPerStep float64 `json:"gemm_gflop_per_step"`
+	// GemmGFLOPS is the rate of those products run alone (replayed on the
+	// same kernel and thread count, in the same run), and GemmBoundMs the
+	// time they take: a step can be no faster.
+	GemmGFLOPS  float64 `json:"gemm_gflops"`
+	GemmBoundMs float64 `json:"gemm_bound_ms"`
+	// GemmBoundFraction is GemmBoundMs ÷ MsPerStep: the step's fraction of
+	// the GEMM bound (1 = the step is nothing but its matrix products).
+	GemmBoundFraction float64 `json:"gemm_bound_fraction"`
 }
 
 // Options tune a run beyond Run's arguments.
@@ -89,6 +102,9 @@ type Options struct {
 	Warmup  int    // untimed steps (default 20)
 	DataDir string // MNIST folder (default: data.Locate(""))
 	Seed    uint64 // default 1
+	// Threads, when positive, sets GOMAXPROCS and the GEMM kernel's
+	// threads for the run (restored after it); 0 keeps them.
+	Threads int
 }
 
 // Run trains config for steps timed steps (after a warm-up) in float32 or
@@ -116,6 +132,14 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
+	if o.Threads > 0 {
+		old := runtime.GOMAXPROCS(o.Threads)
+		blas.SetThreads(o.Threads)
+		defer func() {
+			runtime.GOMAXPROCS(old)
+			blas.SetThreads(old)
+		}()
+	}
 	dir, err := data.Locate(o.DataDir)
 	if err != nil {
 		return Result{}, errors.Wrap(err, "bench: locating MNIST")
@@ -131,12 +155,15 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	if err := tr.steps(o.Warmup); err != nil {
+	if err := tr.steps(o.Warmup - 1); err != nil {
 		return Result{}, err
 	}
 	r := Result{
 		Impl: "zoo", Config: config, Dtype: dt.String(), Batch: Batch, Steps: steps, Warmup: o.Warmup,
 		Threads: runtime.GOMAXPROCS(0), GEMM: blas.Name(),
+	}
+	if err := gemmBound(&r, tr); err != nil { // the last warm-up step
+		return Result{}, err
 	}
 	runtime.GC()
 	var ms0, ms1 runtime.MemStats
@@ -168,7 +195,36 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 	r.MsPerStep = 1000 * r.Seconds / float64(steps)
 	r.SamplesPerS = float64(Batch*steps) / r.Seconds
 	r.Loss = tr.prog.Loss()
+	if r.MsPerStep > 0 {
+		r.GemmBoundFraction = r.GemmBoundMs / r.MsPerStep
+	}
 	return r, nil
+}
+
+// gemmBound runs one training step, recording its matrix products, and
+// times them alone (replayed for at least 0.3 s), filling r's Gemm fields.
+func gemmBound(r *Result, tr *runner) error {
+	stop := blas.Record()
+	err := tr.steps(1)
+	calls := stop()
+	if err != nil || len(calls) == 0 {
+		return err
+	}
+	for _, c := range calls {
+		r.GemmGFLOPPerStep += c.FLOPs() / 1e9
+	}
+	var bufs blas.ReplayBuffers
+	blas.Replay(calls, &bufs) // warm: buffers, threads
+	n := 0
+	start := time.Now()
+	for time.Since(start) < 300*time.Millisecond {
+		blas.Replay(calls, &bufs)
+		n++
+	}
+	sec := time.Since(start).Seconds() / float64(n)
+	r.GemmBoundMs = 1000 * sec
+	r.GemmGFLOPS = r.GemmGFLOPPerStep / sec
+	return nil
 }
 
 // runner is the trainer's inner loop: shuffled minibatches, Program.Run
@@ -212,4 +268,21 @@ func (r *runner) steps(n int) error {
 		}
 	}
 	return nil
+}
+
+// ParseThreads parses a comma-separated list of thread counts ("1,2,4");
+// "" gives nil (keep GOMAXPROCS).
+func ParseThreads(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var ts []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, errors.Errorf("invalid thread count %q in %q (want positive integers, e.g. 1,2,4)", f, s)
+		}
+		ts = append(ts, n)
+	}
+	return ts, nil
 }

@@ -2,12 +2,32 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
+	"runtime"
 	"testing"
 
 	"github.com/aezoo/aezoo/data"
 )
 
 // TestRunJSON checks that a short run reports every field, positive.
+// TestGemmFLOPs: an ae512 step runs five products of 128·784·512
+// multiply-adds (x·W1, h·W2; ∂W2, ∂h, ∂W1: the input needs no gradient).
+// Threads sets GOMAXPROCS for the run only.
+func TestGemmFLOPs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	r, err := RunOpts("ae512", 1, "float32", Options{Warmup: 1, DataDir: data.Testdata(), Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 5 * 2 * 128 * 784 * 512 / 1e9; math.Abs(r.GemmGFLOPPerStep-want) > 1e-9 {
+		t.Errorf("GEMM work %g GFLOP per step, want %g", r.GemmGFLOPPerStep, want)
+	}
+	if r.Threads != 1 || runtime.GOMAXPROCS(0) != before {
+		t.Errorf("threads %d (want 1), GOMAXPROCS after the run %d (want %d)", r.Threads, runtime.GOMAXPROCS(0), before)
+	}
+}
+
 func TestRunJSON(t *testing.T) {
 	for _, c := range []string{"ae512", "vae"} {
 		r, err := RunOpts(c, 3, "float32", Options{Warmup: 1, DataDir: data.Testdata()})
@@ -19,7 +39,8 @@ func TestRunJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"samples_per_s", "ms_per_step", "alloc_bytes_per_step", "allocs_per_step", "peak_heap_bytes"} {
+		for _, k := range []string{"samples_per_s", "ms_per_step", "alloc_bytes_per_step", "allocs_per_step", "peak_heap_bytes",
+			"gemm_gflop_per_step", "gemm_gflops", "gemm_bound_ms", "gemm_bound_fraction"} {
 			v, ok := m[k].(float64)
 			if !ok || !(v > 0) {
 				t.Errorf("%s: %s = %v, want a positive number", c, k, m[k])
@@ -55,5 +76,18 @@ func TestRunErrors(t *testing.T) {
 	}
 	if _, err := Run("ae512", 1, "int8"); err == nil {
 		t.Error("bad dtype accepted")
+	}
+}
+
+func TestParseThreads(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+		ok   bool
+	}{{"", nil, true}, {"1,2, 4", []int{1, 2, 4}, true}, {"2", []int{2}, true}, {"0", nil, false}, {"1,x", nil, false}, {"1,,2", nil, false}} {
+		got, err := ParseThreads(tc.in)
+		if (err == nil) != tc.ok || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("ParseThreads(%q) = %v, %v", tc.in, got, err)
+		}
 	}
 }

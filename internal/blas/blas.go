@@ -104,8 +104,58 @@ func Name() string {
 	return "other"
 }
 
+// SetThreads sets the number of threads of the matrix products: OpenBLAS's
+// thread count when OpenBLAS is in use (vek uses GOMAXPROCS). Set
+// GOMAXPROCS to the same number, so that the two do not compete.
+func SetThreads(n int) {
+	if o := useOpenBLAS.Load(); o != nil && o.setThreads != nil && n > 0 {
+		o.setThreads(int32(n))
+	}
+}
+
+// Call is one matrix product: C (M×N) = op(A)·op(B) with inner size K.
+type Call struct {
+	TA, TB  bool
+	M, N, K int
+	F64     bool // Dgemm (else Sgemm)
+}
+
+// FLOPs is the product's floating-point operations, 2·M·N·K.
+func (c Call) FLOPs() float64 { return 2 * float64(c.M) * float64(c.N) * float64(c.K) }
+
+// Recorder collects the matrix products BLAS runs between Record and its
+// stop function (for benchmarks: the products of one training step).
+type Recorder struct {
+	mu    sync.Mutex
+	calls []Call
+}
+
+var recording atomic.Pointer[Recorder]
+
+// Record starts recording every matrix product into a new Recorder; stop
+// ends the recording and returns the products in call order.
+func Record() (stop func() []Call) {
+	r := new(Recorder)
+	recording.Store(r)
+	return func() []Call {
+		recording.CompareAndSwap(r, nil)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return append([]Call(nil), r.calls...)
+	}
+}
+
+func record(tA, tB blas.Transpose, m, n, k int, f64 bool) {
+	if r := recording.Load(); r != nil {
+		r.mu.Lock()
+		r.calls = append(r.calls, Call{tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, f64})
+		r.mu.Unlock()
+	}
+}
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C in float32.
 func (BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	record(tA, tB, m, n, k, false)
 	if !gemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -120,6 +170,7 @@ func (BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32
 
 // Dgemm computes C = alpha·op(A)·op(B) + beta·C in float64.
 func (BLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	record(tA, tB, m, n, k, true)
 	if !gemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
 		gonum.Implementation{}.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -266,3 +317,42 @@ func transpose[T float32 | float64](dst, src []T, rows, cols, ld int) {
 }
 
 func vekAVX2() bool { return vek.Info().Acceleration }
+
+// Replay runs the products calls once on zero operands of the right sizes,
+// taken from bufs (grown as needed and returned for the next call), with
+// the kernel in use: the time of the matrix products alone.
+func Replay(calls []Call, bufs *ReplayBuffers) {
+	for _, c := range calls {
+		ta, tb := blas.NoTrans, blas.NoTrans
+		lda, ldb := c.K, c.N
+		if c.TA {
+			ta, lda = blas.Trans, c.M
+		}
+		if c.TB {
+			tb, ldb = blas.Trans, c.K
+		}
+		if c.F64 {
+			a, b, d := bufs.f64(c.M*c.K, c.K*c.N, c.M*c.N)
+			BLAS{}.Dgemm(ta, tb, c.M, c.N, c.K, 1, a, lda, b, ldb, 0, d, c.N)
+		} else {
+			a, b, d := bufs.f32(c.M*c.K, c.K*c.N, c.M*c.N)
+			BLAS{}.Sgemm(ta, tb, c.M, c.N, c.K, 1, a, lda, b, ldb, 0, d, c.N)
+		}
+	}
+}
+
+// ReplayBuffers are the operands Replay reuses.
+type ReplayBuffers struct {
+	a32, b32, c32 []float32
+	a64, b64, c64 []float64
+}
+
+func (r *ReplayBuffers) f32(na, nb, nc int) (a, b, c []float32) {
+	r.a32, r.b32, r.c32 = resize(r.a32, na), resize(r.b32, nb), resize(r.c32, nc)
+	return r.a32, r.b32, r.c32
+}
+
+func (r *ReplayBuffers) f64(na, nb, nc int) (a, b, c []float64) {
+	r.a64, r.b64, r.c64 = resize(r.a64, na), resize(r.b64, nb), resize(r.c64, nc)
+	return r.a64, r.b64, r.c64
+}

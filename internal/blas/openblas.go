@@ -18,11 +18,13 @@ import (
 // cgo at build time, no library needed to build or run. Only its two
 // matrix products are used, through the CBLAS row-major interface.
 type openBLAS struct {
-	lib   string
-	core  string // openblas_get_corename
-	how   string // how the core was chosen
-	sgemm func(order, tA, tB, m, n, k int32, alpha float32, a *float32, lda int32, b *float32, ldb int32, beta float32, c *float32, ldc int32)
-	dgemm func(order, tA, tB, m, n, k int32, alpha float64, a *float64, lda int32, b *float64, ldb int32, beta float64, c *float64, ldc int32)
+	lib  string
+	core string // openblas_get_corename
+	// setThreads is openblas_set_num_threads (nil if missing).
+	setThreads func(int32)
+	how        string // how the core was chosen
+	sgemm      func(order, tA, tB, m, n, k int32, alpha float32, a *float32, lda int32, b *float32, ldb int32, beta float32, c *float32, ldc int32)
+	dgemm      func(order, tA, tB, m, n, k int32, alpha float64, a *float64, lda int32, b *float64, ldb int32, beta float64, c *float64, ldc int32)
 }
 
 // CBLAS enumerations.
@@ -191,9 +193,8 @@ func bindOpenBLAS(h uintptr, lib, how string) (o *openBLAS, err error) {
 	purego.RegisterLibFunc(&o.sgemm, h, "cblas_sgemm")
 	purego.RegisterLibFunc(&o.dgemm, h, "cblas_dgemm")
 	if sym, err := purego.Dlsym(h, "openblas_set_num_threads"); err == nil {
-		var set func(int32)
-		purego.RegisterFunc(&set, sym)
-		set(int32(runtime.GOMAXPROCS(0)))
+		purego.RegisterFunc(&o.setThreads, sym)
+		o.setThreads(int32(runtime.GOMAXPROCS(0)))
 	}
 	return o, nil
 }

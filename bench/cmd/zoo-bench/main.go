@@ -18,12 +18,13 @@ func main() {
 	warmup := flag.Int("warmup", 20, "warm-up steps")
 	dtype := flag.String("dtype", "float32", "float32 or float64")
 	dir := flag.String("data", "", "MNIST folder")
+	threads := flag.Int("threads", 0, "GOMAXPROCS and GEMM threads (default: GOMAXPROCS)")
 	flag.Parse()
 	if err := blas.InstallFromEnv(); err != nil {
 		fmt.Fprintln(os.Stderr, "zoo-bench:", err)
 		os.Exit(2)
 	}
-	r, err := bench.RunOpts(*config, *steps, *dtype, bench.Options{Warmup: *warmup, DataDir: *dir})
+	r, err := bench.RunOpts(*config, *steps, *dtype, bench.Options{Warmup: *warmup, DataDir: *dir, Threads: *threads})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zoo-bench:", err)
 		os.Exit(1)
