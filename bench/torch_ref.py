@@ -82,6 +82,18 @@ class VAE(nn.Module):
         return (bce + kld) / x.shape[0]
 
 
+def torch_blas():
+    """The BLAS torch was built with (BLAS_INFO of torch.__config__.show())."""
+    try:
+        for part in torch.__config__.show().replace("\n", ",").split(","):
+            part = part.strip()
+            if part.startswith("BLAS_INFO="):
+                return part[len("BLAS_INFO="):]
+    except Exception:
+        pass
+    return "unknown"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("config", choices=["ae512", "vae"])
@@ -126,6 +138,7 @@ def main():
     r = {
         "impl": "torch",
         "torch_version": torch.__version__,
+        "torch_blas": torch_blas(),
         "config": a.config,
         "dtype": a.dtype,
         "batch": BATCH,
