@@ -84,11 +84,11 @@ class VAE(nn.Module):
 
 def torch_blas():
     """The BLAS torch was built with (BLAS_INFO of torch.__config__.show())."""
+    import re
     try:
-        for part in torch.__config__.show().replace("\n", ",").split(","):
-            part = part.strip()
-            if part.startswith("BLAS_INFO="):
-                return part[len("BLAS_INFO="):]
+        m = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+        if m:
+            return m.group(1)
     except Exception:
         pass
     return "unknown"
