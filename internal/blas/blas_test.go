@@ -264,7 +264,7 @@ func TestOpenBLASReload(t *testing.T) {
 		t.Skip("the CPU has neither AVX2 nor AVX-512")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestOpenBLASReload$", "-test.v")
-	cmd.Env = append(os.Environ(), "AEZOO_TEST_FIRST_CORE=Prescott", EnvCoreType+"=")
+	cmd.Env = append(os.Environ(), "AEZOO_TEST_FIRST_CORE=Prescott", EnvCoreType+"=", EnvKernel+"="+OpenBLAS)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
