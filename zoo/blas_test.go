@@ -1,19 +1,10 @@
 package zoo
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
-	"github.com/aezoo/aezoo/internal/blas"
+	"github.com/aezoo/aezoo/internal/blas/blastest"
 )
 
-// TestMain installs the zoo's BLAS with the kernel $AEZOO_BLAS names, as
-// the zoo command does, so the tests run the same GEMM kernel.
-func TestMain(m *testing.M) {
-	if err := blas.InstallFromEnv(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+// TestMain installs the zoo's BLAS with the kernel $AEZOO_BLAS names.
+func TestMain(m *testing.M) { blastest.Main(m) }
