@@ -76,7 +76,7 @@ func probeModel(dim, classes, batch int, l2 float64, dt tensor.Dtype, store *gra
 			}
 		})
 		layer := b.Dense("probe", x, classes)
-		l := b.Output("logits", layer.Pre)
+		l := b.Output(graph.Logits, layer.Pre)
 		m := b.Must(G.Max(l, 1))
 		m = b.Must(G.Reshape(m, tensor.Shape{batch, 1}))
 		shifted := b.Must(G.BroadcastSub(l, m, nil, []byte{1}))

@@ -248,13 +248,13 @@ func TestCodes(t *testing.T) {
 	cases := []struct {
 		name   string
 		cfg    models.Config
-		output string
+		output graph.Output
 		dim    int
 	}{
-		{"plain/code", config(t, "plain", func(c *models.Config) { c.Hidden = 9 }), "code", 9},
-		{"topk/features", config(t, "topk", func(c *models.Config) { c.Hidden, c.K = 20, 2 }), "features", 20},
-		{"vae/code", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), "code", 3},
-		{"vae/logvar", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), "logvar", 3},
+		{"plain/code", config(t, "plain", func(c *models.Config) { c.Hidden = 9 }), graph.Code, 9},
+		{"topk/features", config(t, "topk", func(c *models.Config) { c.Hidden, c.K = 20, 2 }), graph.Features, 20},
+		{"vae/code", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), graph.Code, 3},
+		{"vae/logvar", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), graph.LogVar, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,7 +55,7 @@ func (e *Evaluator) runRNG() *rand.Rand { return rand.New(rand.NewPCG(e.Seed, 0x
 func (e *Evaluator) Denoising(ds *data.Dataset, q data.Corruption, seed uint64) (float64, error) {
 	var sse float64
 	err := e.denoise(ds, q, seed, func(p *graph.Program, clean, _ []float32, _ int) error {
-		recon := p.Output("recon")
+		recon := p.Output(graph.Recon)
 		if len(recon) != len(clean) {
 			return errors.Errorf("eval: model %s has no per-pixel recon output", e.Config.Model)
 		}
@@ -127,7 +127,7 @@ func (e *Evaluator) DenoisingExamples(ds *data.Dataset, q data.Corruption, seed 
 	}
 	ds = ds.Limit(n)
 	err = e.denoise(ds, q, seed, func(p *graph.Program, x, xt []float32, _ int) error {
-		r := p.Output("recon")
+		r := p.Output(graph.Recon)
 		if len(r) != len(x) {
 			return errors.Errorf("eval: model %s has no per-pixel recon output", e.Config.Model)
 		}
@@ -174,7 +174,7 @@ func UnitDirection(seed uint64, i, d int) []float64 {
 }
 
 // ContractionCurve returns the contraction ratio of the encoder f (the
-// model's "code" output) at each radius r of radii (Rifai et al. 2011):
+// model's graph.Code output) at each radius r of radii (Rifai et al. 2011):
 //
 //	CR(r) = mean over examples x of ‖f(x + r·u_x) − f(x)‖₂ / r
 //
@@ -212,7 +212,7 @@ func (e *Evaluator) ContractionCurve(ds *data.Dataset, radii []float64, seed uin
 		if err := p.Run(x, rng, false); err != nil {
 			return nil, errors.Wrapf(err, "eval: examples %d..%d", start, start+n)
 		}
-		code := p.Output("code")
+		code := p.Output(graph.Code)
 		if code == nil || len(code)%n != 0 {
 			return nil, errors.Errorf("eval: model %s names no per-example code output", e.Config.Model)
 		}
@@ -229,7 +229,7 @@ func (e *Evaluator) ContractionCurve(ds *data.Dataset, radii []float64, seed uin
 			if err := p.Run(xr, rng, false); err != nil {
 				return nil, errors.Wrapf(err, "eval: examples %d..%d at radius %g", start, start+n, r)
 			}
-			hr := p.Output("code")
+			hr := p.Output(graph.Code)
 			for i := 0; i < n; i++ {
 				var s float64
 				for j := i * w; j < (i+1)*w; j++ {

@@ -404,7 +404,7 @@ func TestAffineT(t *testing.T) {
 	if r.MaxRel > 1e-5 || r.Checked != in*hid+hid+in {
 		t.Errorf("gradients: max rel error %g at %s over %d entries", r.MaxRel, r.Worst, r.Checked)
 	}
-	p, err := NewEvaluator(m)
+	p, err := NewEvaluator(m, "h", "y")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -521,5 +521,57 @@ func BenchmarkTopK(b *testing.B) {
 		if _, err := maskTopK(x, x, 25); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEvaluatorCompilesOnlyWhatIsAsked: an evaluator asked for no output
+// does not run an output's op, one asked for it runs it once per Run, and
+// asking for an undeclared output is an error.
+func TestEvaluatorCompilesOnlyWhatIsAsked(t *testing.T) {
+	var runs int
+	m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+		x := b.Batch("x")
+		h := b.Output(Code, b.Act("tanh", b.Dense("enc", x, 3).Pre))
+		b.Output("extra", b.Must(G.ApplyOp(countOp{runs: &runs}, h)))
+		d := b.Must(G.Sub(b.Dense("dec", h, 4).Pre, x))
+		b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Square(d)))))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{0.1, 0.5, 0.9, 0.3, 0.2, 0.8, 0.4, 0.6, 0.7, 0, 1, 0.5}
+	for _, tc := range []struct {
+		outputs []Output
+		runs    int
+	}{
+		{nil, 0},
+		{[]Output{Code}, 0},
+		{[]Output{Code, "extra"}, 1},
+	} {
+		runs = 0
+		p, err := NewEvaluator(m, tc.outputs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(x, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		if runs != tc.runs {
+			t.Errorf("outputs %v: the extra op ran %d times, want %d", tc.outputs, runs, tc.runs)
+		}
+		for _, o := range tc.outputs {
+			if len(p.Output(o)) == 0 {
+				t.Errorf("outputs %v: %s not computed", tc.outputs, o)
+			}
+		}
+		if v, ok := p.Term(ReconTerm); !ok || v <= 0 {
+			t.Errorf("outputs %v: recon term %v, %v", tc.outputs, v, ok)
+		}
+		if got := p.Output(Recon); got != nil {
+			t.Errorf("an output not asked for has a value: %v", got)
+		}
+	}
+	if _, err := NewEvaluator(m, Logits); err == nil {
+		t.Error("NewEvaluator accepted an output the model does not declare")
 	}
 }

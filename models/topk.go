@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/aezoo/aezoo/graph"
+	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -23,9 +24,15 @@ import (
 //	loss = Σ_i (x̂_i − x_i)²          (--loss bce: x̂ = sigmoid(h·Wᵀ + c), BCE)
 func init() {
 	Register(Spec{
-		Name:     "topk",
-		Doc:      "top-K autoencoder: keep the k largest hidden units per example (custom Gorgonia op)",
-		Hypers:   []string{"hidden", "activation", "loss", "k", "alpha", "k-start", "tied", "centre"},
+		Name:   "topk",
+		Doc:    "top-K autoencoder: keep the k largest hidden units per example (custom Gorgonia op)",
+		Hypers: []string{"hidden", "activation", "loss", "k", "alpha", "k-start", "tied", "centre"},
+		Usage: map[string]string{
+			"k":       "units kept per example, in 1..hidden",
+			"alpha":   "encode-time multiplier α ≥ 1: keep αk units in the features output",
+			"k-start": "k at the first epoch, annealed linearly to --k over the first half of the epochs (0: off)",
+		},
+		Check:    checkTopK,
 		Defaults: Config{Hidden: 1000, Activation: "linear", Loss: "mse", K: 25, Alpha: 3, Tied: true, Centre: true},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
@@ -37,9 +44,9 @@ func init() {
 			enc := b.Dense("enc", in, c.Hidden)
 			a := b.Act(c.Activation, enc.Pre)
 			k := c.K
-			h := b.Output("code", b.Must(graph.TopK(a, &k)))
+			h := b.Output(graph.Code, b.Must(graph.TopK(a, &k)))
 			kEnc := min(int(math.Round(c.Alpha*float64(c.K))), c.Hidden)
-			b.Output("features", b.Must(graph.TopK(a, &kEnc)))
+			b.Output(graph.Features, b.Must(graph.TopK(a, &kEnc)))
 			if c.KStart > c.K {
 				b.Schedule(func(epoch, epochs int) { k = annealK(c.KStart, c.K, epoch, epochs) })
 			}
@@ -51,6 +58,22 @@ func init() {
 			objective(b, c, b.Must(graph.AffineT(h, enc.W, bias)), x)
 		},
 	})
+}
+
+// checkTopK: k, the encode-time α and the annealing start fit the hidden
+// layer.
+func checkTopK(c Config) error {
+	var errs []error
+	if c.K <= 0 || c.K > c.Hidden {
+		errs = append(errs, errors.Errorf("invalid --k %d: must be in 1..hidden (%d)", c.K, c.Hidden))
+	}
+	if c.Alpha < 1 {
+		errs = append(errs, errors.Errorf("invalid --alpha %g: must be ≥ 1", c.Alpha))
+	}
+	if c.KStart != 0 && (c.KStart < c.K || c.KStart > c.Hidden) {
+		errs = append(errs, errors.Errorf("invalid --k-start %d: must be 0 or in k..hidden (%d..%d)", c.KStart, c.K, c.Hidden))
+	}
+	return checks(errs...)
 }
 
 // annealK is k at a 0-based epoch: linear from start to end over the first
