@@ -20,7 +20,7 @@ func Example() {
 	}
 	c, _ := models.Defaults("lineardae")
 	c.Hidden = 16
-	e := eval.NewEvaluator(c, graph.Float64, graph.NewStore(), 100, 1)
+	e := eval.NewEvaluator(c, graph.Float64(), graph.NewStore(), 100, 1)
 
 	rows, err := e.DenoisingTable(test, 1)
 	if err != nil {

@@ -11,14 +11,16 @@ import (
 
 // StandardCorruptions are the corruption levels of the zoo's denoising
 // table: Gaussian noise σ ∈ {0.1, 0.3, 0.5} and masking noise
-// ν ∈ {0.1, 0.25, 0.5}.
-var StandardCorruptions = []data.Corruption{
-	{Kind: data.CorruptGaussian, Level: 0.1},
-	{Kind: data.CorruptGaussian, Level: 0.3},
-	{Kind: data.CorruptGaussian, Level: 0.5},
-	{Kind: data.CorruptMasking, Level: 0.1},
-	{Kind: data.CorruptMasking, Level: 0.25},
-	{Kind: data.CorruptMasking, Level: 0.5},
+// ν ∈ {0.1, 0.25, 0.5}. Each call returns a fresh slice.
+func StandardCorruptions() []data.Corruption {
+	return []data.Corruption{
+		{Kind: data.CorruptGaussian, Level: 0.1},
+		{Kind: data.CorruptGaussian, Level: 0.3},
+		{Kind: data.CorruptGaussian, Level: 0.5},
+		{Kind: data.CorruptMasking, Level: 0.1},
+		{Kind: data.CorruptMasking, Level: 0.25},
+		{Kind: data.CorruptMasking, Level: 0.5},
+	}
 }
 
 // DenoisingResult is one row of the denoising table: the mean squared
@@ -106,7 +108,7 @@ func (e *Evaluator) denoise(ds *data.Dataset, q data.Corruption, seed uint64, fn
 // StandardCorruptions, in that order.
 func (e *Evaluator) DenoisingTable(ds *data.Dataset, seed uint64) ([]DenoisingResult, error) {
 	var rows []DenoisingResult
-	for _, q := range StandardCorruptions {
+	for _, q := range StandardCorruptions() {
 		mse, err := e.Denoising(ds, q, seed)
 		if err != nil {
 			return nil, errors.Wrapf(err, "%s %g", q.Kind, q.Level)

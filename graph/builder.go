@@ -9,11 +9,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Float32 and Float64 are the two element types a model can be built with.
-var (
-	Float32 = tensor.Float32
-	Float64 = tensor.Float64
-)
+// Float32 returns tensor.Float32, one of the two element types a model
+// can be built with.
+func Float32() tensor.Dtype { return tensor.Float32 }
+
+// Float64 returns tensor.Float64, the other element type.
+func Float64() tensor.Dtype { return tensor.Float64 }
 
 // ParseDtype turns "float32" or "float64" into a tensor.Dtype.
 func ParseDtype(s string) (tensor.Dtype, error) {

@@ -179,7 +179,7 @@ func (halfSquareOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 
 func declareTiny(t *testing.T, wrong bool) *Model {
 	t.Helper()
-	m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+	m, err := Declare(Shape{In: 4, Batch: 3}, Float64(), nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
 		x := b.Batch("x")
 		h := b.Act("tanh", b.Dense("enc", x, 3).Pre)
 		if wrong {
@@ -265,27 +265,27 @@ func TestStoreSharesAndChecksShapes(t *testing.T) {
 			b.Objective("recon", b.Must(G.Mean(b.Dense("enc", x, out).Pre)))
 		}
 	}
-	m1, err := Declare(Shape{In: 3, Batch: 2}, Float64, store, nil, body(2))
+	m1, err := Declare(Shape{In: 3, Batch: 2}, Float64(), store, nil, body(2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := Declare(Shape{In: 3, Batch: 5}, Float64, store, nil, body(2))
+	m2, err := Declare(Shape{In: 3, Batch: 5}, Float64(), store, nil, body(2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m1.Params[0].Value() != m2.Params[0].Value() {
 		t.Error("graphs built on one store do not share the parameter tensor")
 	}
-	if _, err := Declare(Shape{In: 3, Batch: 2}, Float64, store, nil, body(4)); err == nil {
+	if _, err := Declare(Shape{In: 3, Batch: 2}, Float64(), store, nil, body(4)); err == nil {
 		t.Error("a parameter of the wrong shape was accepted")
 	}
-	if _, err := Declare(Shape{In: 3, Batch: 2}, Float32, store, nil, body(2)); err == nil {
+	if _, err := Declare(Shape{In: 3, Batch: 2}, Float32(), store, nil, body(2)); err == nil {
 		t.Error("a parameter of the wrong dtype was accepted")
 	}
 }
 
 func TestDeclareRecoversPanics(t *testing.T) {
-	_, err := Declare(Shape{In: 3, Batch: 2}, Float64, nil, nil, func(b *Builder) {
+	_, err := Declare(Shape{In: 3, Batch: 2}, Float64(), nil, nil, func(b *Builder) {
 		x := b.Batch("x")
 		w := b.Param("w", []int{4, 4}, Zeros)
 		b.Objective("recon", b.Must(G.Mean(b.Must(G.Mul(x, w))))) // 2×3 · 4×4: shape error
@@ -312,7 +312,7 @@ func (countOp) String() string                     { return "count" }
 func TestTrainerRunsOnlyTheStep(t *testing.T) {
 	var runs int
 	declare := func() *Model {
-		m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+		m, err := Declare(Shape{In: 4, Batch: 3}, Float64(), nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
 			x := b.Batch("x")
 			h := b.Act("tanh", b.Dense("enc", x, 3).Pre)
 			b.Output("extra", b.Must(G.ApplyOp(countOp{runs: &runs}, h)))
@@ -379,7 +379,7 @@ func TestTrainerRunsOnlyTheStep(t *testing.T) {
 func TestAffineT(t *testing.T) {
 	const n, in, hid = 3, 5, 4
 	var enc, dec *G.Node
-	m, err := Declare(Shape{In: in, Batch: n}, Float64, nil, rand.New(rand.NewPCG(3, 3)), func(b *Builder) {
+	m, err := Declare(Shape{In: in, Batch: n}, Float64(), nil, rand.New(rand.NewPCG(3, 3)), func(b *Builder) {
 		x := b.Batch("x")
 		l := b.Dense("enc", x, hid)
 		enc = b.Act("tanh", l.Pre)
@@ -444,7 +444,7 @@ func TestDataMean(t *testing.T) {
 		mean []float64
 		want []float64
 	}{{"with mean", mean, mean}, {"without", nil, []float64{0, 0, 0}}} {
-		m, err := Declare(Shape{In: 3, Batch: 2, Mean: tc.mean}, Float64, nil, nil, func(b *Builder) {
+		m, err := Declare(Shape{In: 3, Batch: 2, Mean: tc.mean}, Float64(), nil, nil, func(b *Builder) {
 			x := b.Batch("x")
 			c := b.Param("centre", []int{1, 3}, b.DataMean())
 			b.Objective("s", b.Must(G.Sum(b.Must(G.BroadcastSub(x, c, nil, []byte{0})))))
@@ -460,7 +460,7 @@ func TestDataMean(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Declare(Shape{In: 3, Batch: 2, Mean: mean[:2]}, Float64, nil, nil, func(b *Builder) { b.Batch("x") }); err == nil {
+	if _, err := Declare(Shape{In: 3, Batch: 2, Mean: mean[:2]}, Float64(), nil, nil, func(b *Builder) { b.Batch("x") }); err == nil {
 		t.Error("Declare accepted a data mean of the wrong length")
 	}
 }
@@ -529,7 +529,7 @@ func BenchmarkTopK(b *testing.B) {
 // asking for an undeclared output is an error.
 func TestEvaluatorCompilesOnlyWhatIsAsked(t *testing.T) {
 	var runs int
-	m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+	m, err := Declare(Shape{In: 4, Batch: 3}, Float64(), nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
 		x := b.Batch("x")
 		h := b.Output(Code, b.Act("tanh", b.Dense("enc", x, 3).Pre))
 		b.Output("extra", b.Must(G.ApplyOp(countOp{runs: &runs}, h)))

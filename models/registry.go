@@ -244,7 +244,10 @@ func callerPackage(skip int) string {
 	name := f.Name() // e.g. example.com/mod/pkg.init.0 or example.com/mod/pkg.(*T).f
 	slash := strings.LastIndex(name, "/")
 	if dot := strings.Index(name[slash+1:], "."); dot >= 0 {
-		return name[:slash+1+dot]
+		name = name[:slash+1+dot]
+	}
+	if name == "main" {
+		return "" // a command cannot be imported: nothing to link in
 	}
 	return name
 }

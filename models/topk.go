@@ -11,7 +11,7 @@ import (
 // The top-K (k-sparse) autoencoder (Makhzani & Frey 2013) in the paper's
 // setup: linear hidden units, tied weights and squared error. Only the k
 // largest hidden activations of each example survive, in the forward and
-// the backward pass; at encode time αk units are kept (the "features"
+// the backward pass; at encode time αk units are kept (the Features
 // output). The input is centred by a learned m that starts at the training
 // mean, so that no unit wins on every image through the mean digit
 // (--centre=false: m = 0, no parameter). With

@@ -122,7 +122,7 @@ func TestVAEZeroNoiseIsDeterministic(t *testing.T) {
 	c := small("vae")
 	store := graph.NewStore()
 	s := graph.Shape{In: 784, Batch: 4}
-	m, err := models.Build(c, s, graph.Float64, store, rand.New(rand.NewPCG(1, 1)))
+	m, err := models.Build(c, s, graph.Float64(), store, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestVAEZeroNoiseIsDeterministic(t *testing.T) {
 		}
 	}
 	// The decoder applied to μ gives the same images.
-	g, err := zoo.NewGenerator(c, graph.Float64, store, 784)
+	g, err := zoo.NewGenerator(c, graph.Float64(), store, 784)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,10 +177,10 @@ func TestVAEZeroNoiseIsDeterministic(t *testing.T) {
 func TestVAESamplesFromPrior(t *testing.T) {
 	c := small("vae")
 	store := graph.NewStore()
-	if _, err := models.Build(c, graph.Shape{In: 784, Batch: 1}, graph.Float64, store, rand.New(rand.NewPCG(3, 3))); err != nil {
+	if _, err := models.Build(c, graph.Shape{In: 784, Batch: 1}, graph.Float64(), store, rand.New(rand.NewPCG(3, 3))); err != nil {
 		t.Fatal(err)
 	}
-	g, err := zoo.NewGenerator(c, graph.Float64, store, 784)
+	g, err := zoo.NewGenerator(c, graph.Float64(), store, 784)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,10 @@ func New(c models.Config, o Options, trainSet, testSet *data.Dataset, store *gra
 	if testSet.D != trainSet.D {
 		return nil, errors.Errorf("test images have %d pixels, training images %d", testSet.D, trainSet.D)
 	}
-	dt, _ := graph.ParseDtype(o.Dtype)
+	dt, err := graph.ParseDtype(o.Dtype) // checked by Validate; kept honest here
+	if err != nil {
+		return nil, err
+	}
 	t := &Trainer{Config: c, Opt: o, Dtype: dt, Train: trainSet, Test: testSet, Store: store}
 	switch o.Binarize {
 	case "fixed":
