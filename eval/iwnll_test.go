@@ -154,7 +154,7 @@ func TestIWNLLBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			negELBO := m.Terms["recon"] + m.Terms["kl"]
+			negELBO := m.Terms[graph.ReconTerm] + m.Terms[graph.KLTerm]
 			one, err := e.IWNLLPerExample(tc.ds, 1, 7)
 			if err != nil {
 				t.Fatal(err)
@@ -176,7 +176,7 @@ func TestIWNLLBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("−ELBO %.2f (recon %.2f + KL %.2f), IWNLL K=1 %.2f ± %.2f, K=50 %.2f", negELBO, m.Terms["recon"], m.Terms["kl"], mean1, se, nll50)
+			t.Logf("−ELBO %.2f (recon %.2f + KL %.2f), IWNLL K=1 %.2f ± %.2f, K=50 %.2f", negELBO, m.Terms[graph.ReconTerm], m.Terms[graph.KLTerm], mean1, se, nll50)
 			// Both −ELBO (one-sample recon) and the K=1 estimate are noisy.
 			if tol := 4 * math.Sqrt2 * se; math.Abs(mean1-negELBO) > tol {
 				t.Errorf("IWNLL with K=1 is %.3f, −ELBO %.3f (tolerance %.3f)", mean1, negELBO, tol)

@@ -282,10 +282,10 @@ func TestCodes(t *testing.T) {
 		})
 	}
 	e := NewEvaluator(cases[0].cfg, graph.Float32(), graph.NewStore(), 30, 1)
-	if _, _, err := e.Codes(ds, "features"); err == nil {
+	if _, _, err := e.Codes(ds, graph.Features); err == nil {
 		t.Error("plain model: Codes(features) succeeded")
 	}
-	if _, _, err := e.Codes(ds, "jf2"); err != nil {
+	if _, _, err := e.Codes(ds, graph.JF2); err != nil {
 		t.Errorf("jf2 is per example: %v", err)
 	}
 }

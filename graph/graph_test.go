@@ -187,7 +187,7 @@ func declareTiny(t *testing.T, wrong bool) *Model {
 		}
 		out := b.Dense("dec", h, 4).Pre
 		d := b.Must(G.Sub(out, x))
-		b.Objective("recon", b.Must(G.Mean(b.Must(G.Square(d)))))
+		b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Square(d)))))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func TestStoreSharesAndChecksShapes(t *testing.T) {
 	body := func(out int) func(b *Builder) {
 		return func(b *Builder) {
 			x := b.Batch("x")
-			b.Objective("recon", b.Must(G.Mean(b.Dense("enc", x, out).Pre)))
+			b.Objective(ReconTerm, b.Must(G.Mean(b.Dense("enc", x, out).Pre)))
 		}
 	}
 	m1, err := Declare(Shape{In: 3, Batch: 2}, Float64(), store, nil, body(2))
@@ -288,7 +288,7 @@ func TestDeclareRecoversPanics(t *testing.T) {
 	_, err := Declare(Shape{In: 3, Batch: 2}, Float64(), nil, nil, func(b *Builder) {
 		x := b.Batch("x")
 		w := b.Param("w", []int{4, 4}, Zeros)
-		b.Objective("recon", b.Must(G.Mean(b.Must(G.Mul(x, w))))) // 2×3 · 4×4: shape error
+		b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Mul(x, w))))) // 2×3 · 4×4: shape error
 	})
 	if err == nil {
 		t.Fatal("shape mismatch not reported")
@@ -317,7 +317,7 @@ func TestTrainerRunsOnlyTheStep(t *testing.T) {
 			h := b.Act("tanh", b.Dense("enc", x, 3).Pre)
 			b.Output("extra", b.Must(G.ApplyOp(countOp{runs: &runs}, h)))
 			d := b.Must(G.Sub(b.Dense("dec", h, 4).Pre, x))
-			b.Objective("recon", b.Must(G.Mean(b.Must(G.Square(d)))))
+			b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Square(d)))))
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -388,7 +388,7 @@ func TestAffineT(t *testing.T) {
 		b.Output("h", enc)
 		b.Output("y", dec)
 		d := b.Must(G.Sub(dec, x))
-		b.Objective("recon", b.Must(G.Sum(b.Must(G.Square(d)))))
+		b.Objective(ReconTerm, b.Must(G.Sum(b.Must(G.Square(d)))))
 	})
 	if err != nil {
 		t.Fatal(err)
