@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/chewxy/hm"
@@ -573,5 +574,37 @@ func TestEvaluatorCompilesOnlyWhatIsAsked(t *testing.T) {
 	}
 	if _, err := NewEvaluator(m, Logits); err == nil {
 		t.Error("NewEvaluator accepted an output the model does not declare")
+	}
+}
+
+// TestDeclaredOutputs: outputs are listed in declaration order, Declared
+// returns a declared one, and asking for an undeclared one or declaring one
+// twice fails the declaration with an error naming it.
+func TestDeclaredOutputs(t *testing.T) {
+	var got *G.Node
+	m, err := Declare(Shape{In: 3, Batch: 2}, Float64(), nil, nil, func(b *Builder) {
+		x := b.Batch("x")
+		h := b.Output(Code, b.Act("tanh", b.Dense("enc", x, 2).Pre))
+		b.Output(Recon, b.Dense("dec", h, 3).Pre)
+		got = b.Declared(Code)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != m.Output(Code) || fmt.Sprint(m.Outputs()) != "[code recon]" {
+		t.Errorf("Declared %v, outputs %v", got, m.Outputs())
+	}
+	for name, body := range map[string]func(b *Builder){
+		"logits": func(b *Builder) { b.Batch("x"); b.Declared(Logits) },
+		"code": func(b *Builder) {
+			x := b.Batch("x")
+			b.Output(Code, x)
+			b.Output(Code, x)
+		},
+	} {
+		_, err := Declare(Shape{In: 3, Batch: 2}, Float64(), nil, nil, body)
+		if err == nil || !strings.Contains(err.Error(), `"`+name+`"`) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
