@@ -141,7 +141,7 @@ func LoadCheckpoint(runDir string) (State, *graph.Store, Moments, error) {
 	if st.Version != stateVersion {
 		return st, nil, mom, errors.Errorf("checkpoint %s has version %d, this zoo reads version %d", dir, st.Version, stateVersion)
 	}
-	spec, err := models.Lookup(st.Model.Model)
+	spec, err := models.SpecOf(st.Model)
 	if err != nil {
 		return st, nil, mom, errors.Wrapf(err, "checkpoint %s", dir)
 	}

@@ -79,7 +79,7 @@ func Load(dir string) (Saved, *graph.Store, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, nil, errors.Wrapf(err, "loading %s: damaged config", filepath.Join(dir, ConfigFile))
 	}
-	spec, err := models.Lookup(s.Model.Model)
+	spec, err := models.SpecOf(s.Model)
 	if err != nil {
 		return s, nil, errors.Wrapf(err, "loading %s", dir)
 	}

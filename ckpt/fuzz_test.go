@@ -47,7 +47,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 	c, _ := models.Defaults("plain")
 	c.Hidden = 3
 	store := graph.NewStore()
-	if _, err := models.Build(c, graph.Shape{In: 4, Batch: 1}, graph.Float32, store, rand.New(rand.NewPCG(1, 1))); err != nil {
+	if _, err := models.Build(c, graph.Shape{In: 4, Batch: 1}, graph.Float32(), store, rand.New(rand.NewPCG(1, 1))); err != nil {
 		f.Fatal(err)
 	}
 	pcg := rand.NewPCG(1, 2)
@@ -77,7 +77,7 @@ func TestLoadCheckpointRoundTrip(t *testing.T) {
 	c, _ := models.Defaults("plain")
 	c.Hidden = 3
 	store := graph.NewStore()
-	if _, err := models.Build(c, graph.Shape{In: 4, Batch: 1}, graph.Float64, store, rand.New(rand.NewPCG(1, 1))); err != nil {
+	if _, err := models.Build(c, graph.Shape{In: 4, Batch: 1}, graph.Float64(), store, rand.New(rand.NewPCG(1, 1))); err != nil {
 		t.Fatal(err)
 	}
 	mom := Moments{M: map[string]*tensor.Dense{}, V: map[string]*tensor.Dense{}}

@@ -7,15 +7,15 @@ import (
 )
 
 // Codes runs the model on every example of ds and returns its named
-// per-example output — "code" (the hidden code; μ for the VAE) or
-// "features" (the top-K model's encode-time code) — as one flat row-major
+// per-example output — graph.Code (the hidden code; μ for the VAE) or
+// graph.Features (the top-K model's encode-time code) — as one flat row-major
 // slice of N×dim values, for a linear probe or a scatter plot.
-func (e *Evaluator) Codes(ds *data.Dataset, output string) (codes []float64, dim int, err error) {
+func (e *Evaluator) Codes(ds *data.Dataset, output graph.Output) (codes []float64, dim int, err error) {
 	if err := checkSet(ds); err != nil {
 		return nil, 0, err
 	}
 	err = e.Batches(ds, func(p *graph.Program, _ []float32, _ int) error {
-		n := p.M.Shape.Batch
+		n := p.Batch()
 		c := p.Output(output)
 		if c == nil {
 			return errors.Errorf("eval: model %s names no %q output", e.Config.Model, output)

@@ -20,20 +20,20 @@ const ActiveThreshold = 0.1
 
 // Metrics are per-example averages over a data set.
 type Metrics struct {
-	N     int                `json:"n"`
-	Loss  float64            `json:"loss"`  // the model's whole objective per image
-	Terms map[string]float64 `json:"terms"` // each named term per image
+	N     int                    `json:"n"`
+	Loss  float64                `json:"loss"`  // the model's whole objective per image
+	Terms map[graph.Term]float64 `json:"terms"` // each named term per image
 
 	BCEPerImage float64 `json:"bce_per_image"` // Bernoulli NLL of the clean input, nats
 	MSEPerPixel float64 `json:"mse_per_pixel"`
 
-	// Code statistics (when the model names a "code" output).
+	// Code statistics (when the model names a graph.Code output).
 	MeanActivation float64 `json:"mean_activation,omitempty"` // mean |h_j|
 	ActiveFraction float64 `json:"active_fraction,omitempty"` // mean fraction of units with h_j > ActiveThreshold
 	DeadUnits      int     `json:"dead_units"`                // units never above ActiveThreshold
 	CodeUnits      int     `json:"code_units,omitempty"`
 
-	// Mean ‖∂h/∂x‖_F (when the model names a "jf2" output).
+	// Mean ‖∂h/∂x‖_F (when the model names a graph.JF2 output).
 	MeanJacobianFrob float64 `json:"mean_jacobian_frob,omitempty"`
 }
 
@@ -58,7 +58,8 @@ func NewEvaluator(c models.Config, dt tensor.Dtype, store *graph.Store, batch in
 	return &Evaluator{Config: c, Dtype: dt, Store: store, Batch: batch, Seed: seed, progs: map[[2]int]*graph.Program{}}
 }
 
-// Program returns (building once) the forward program for n examples of d features.
+// Program returns (building once) the forward program for n examples of d
+// features. It computes every term and every output the model declares.
 func (e *Evaluator) Program(n, d int) (*graph.Program, error) {
 	key := [2]int{n, d}
 	if p, ok := e.progs[key]; ok {
@@ -68,7 +69,7 @@ func (e *Evaluator) Program(n, d int) (*graph.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := graph.NewEvaluator(m)
+	p, err := graph.NewEvaluator(m, m.Outputs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,21 +103,21 @@ func (e *Evaluator) Batches(ds *data.Dataset, fn func(p *graph.Program, x []floa
 
 // Evaluate computes the metrics of the model on ds.
 func (e *Evaluator) Evaluate(ds *data.Dataset) (Metrics, error) {
-	mt := Metrics{N: ds.N, Terms: map[string]float64{}}
+	mt := Metrics{N: ds.N, Terms: map[graph.Term]float64{}}
 	var active []bool
 	var actSum, activeCount, jf float64
 	err := e.Batches(ds, func(p *graph.Program, x []float32, _ int) error {
-		n := float64(p.M.Shape.Batch)
+		n := float64(p.Batch())
 		mt.Loss += n * p.Loss()
-		for _, t := range p.M.Terms {
-			v, _ := p.Term(t.Name)
-			mt.Terms[t.Name] += n * v
+		for _, t := range p.Terms() {
+			v, _ := p.Term(t)
+			mt.Terms[t] += n * v
 		}
 		bce, mse := reconErrors(p, x)
 		mt.BCEPerImage += bce
 		mt.MSEPerPixel += mse
-		if code := p.Output("code"); code != nil {
-			h := len(code) / p.M.Shape.Batch
+		if code := p.Output(graph.Code); code != nil {
+			h := len(code) / p.Batch()
 			if active == nil {
 				active = make([]bool, h)
 				mt.CodeUnits = h
@@ -129,7 +130,7 @@ func (e *Evaluator) Evaluate(ds *data.Dataset) (Metrics, error) {
 				}
 			}
 		}
-		for _, v := range p.Output("jf2") {
+		for _, v := range p.Output(graph.JF2) {
 			jf += math.Sqrt(math.Max(v, 0))
 		}
 		return nil
@@ -161,8 +162,8 @@ func (e *Evaluator) Evaluate(ds *data.Dataset) (Metrics, error) {
 // batch's reconstruction against its clean input x. BCE uses the logits when
 // the model names them (exact and stable), else clamped probabilities.
 func reconErrors(p *graph.Program, x []float32) (bce, sse float64) {
-	recon := p.Output("recon")
-	logits := p.Output("logits")
+	recon := p.Output(graph.Recon)
+	logits := p.Output(graph.Logits)
 	for i, xv := range x {
 		t := float64(xv)
 		r := recon[i]

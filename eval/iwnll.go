@@ -22,7 +22,7 @@ const iwDecodeBatch = 500
 //
 //	log p(x) ≈ log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x),   z_k = μ + σ ⊙ ε_k
 //
-// with μ the "code" output, log σ² the "logvar" output, p(z) = N(0, I) and
+// with μ the graph.Code output, log σ² the graph.LogVar output, p(z) = N(0, I) and
 // p(x|z) Bernoulli with the decoder's logits. Its expectation decreases with
 // K towards −log p(x); with K = 1 it is a one-sample estimate of −ELBO. The
 // ε are drawn from a generator seeded by (seed, example index), so the
@@ -85,10 +85,13 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 	if err != nil {
 		return errors.Wrap(err, "eval: IWNLL")
 	}
-	if dm.Outputs["logits"] != nil {
-		delete(dm.Outputs, "recon") // the likelihood reads the logits only
+	// The likelihood reads the logits when the decoder names them (exact and
+	// stable), else the reconstruction.
+	out := graph.Recon
+	if dm.Output(graph.Logits) != nil {
+		out = graph.Logits
 	}
-	dec, err := graph.NewEvaluator(dm)
+	dec, err := graph.NewEvaluator(dm, out)
 	if err != nil {
 		return errors.Wrap(err, "eval: IWNLL")
 	}
@@ -115,7 +118,7 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 		if err := dec.Run(dummy, nil, false); err != nil {
 			return errors.Wrap(err, "eval: IWNLL: decoding")
 		}
-		logits, recon := dec.Output("logits"), dec.Output("recon")
+		logits, recon := dec.Output(graph.Logits), dec.Output(graph.Recon)
 		// log p(x|z) of every decoded row, on every core.
 		parallelRows(len(slots), func(r0, r1 int) {
 			for r := r0; r < r1; r++ {
@@ -158,10 +161,10 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 		}
 	}
 	err = e.Batches(ds, func(p *graph.Program, x []float32, start int) error {
-		n := p.M.Shape.Batch
-		mu, lv := p.Output("code"), p.Output("logvar")
+		n := p.Batch()
+		mu, lv := p.Output(graph.Code), p.Output(graph.LogVar)
 		if mu == nil || lv == nil || len(mu) != n*L || len(lv) != n*L {
-			return errors.Errorf("eval: IWNLL: model %s does not name %d-wide \"code\" (μ) and \"logvar\" outputs", e.Config.Model, L)
+			return errors.Errorf("eval: IWNLL: model %s does not name %d-wide %q (μ) and %q outputs", e.Config.Model, L, graph.Code, graph.LogVar)
 		}
 		for b := 0; b < n; b++ {
 			ex := start + b

@@ -28,13 +28,13 @@ func vaes(t testing.TB) (grey, binary *graph.Store, binTest *data.Dataset) {
 	train, test := testSets(t)
 	trainedVAE.once.Do(func() {
 		c := tinyVAE(t)
-		trainedVAE.grey = trainTiny(t, c, graph.Float32, train, 400, 1)
+		trainedVAE.grey = trainTiny(t, c, graph.Float32(), train, 400, 1)
 		rng := rand.New(rand.NewPCG(4, 4))
 		bt, bs := *train, *test
 		bt.X, bs.X = make([]float32, len(train.X)), make([]float32, len(test.X))
 		data.SampleBinary(rng, train.X, bt.X)
 		data.SampleBinary(rng, test.X, bs.X)
-		trainedVAE.binary = trainTiny(t, c, graph.Float32, &bt, 400, 1)
+		trainedVAE.binary = trainTiny(t, c, graph.Float32(), &bt, 400, 1)
 		trainedVAE.binTrain, trainedVAE.binTest = &bt, &bs
 	})
 	return trainedVAE.grey, trainedVAE.binary, trainedVAE.binTest
@@ -48,7 +48,7 @@ func TestIWLogWeightsPlainGo(t *testing.T) {
 	c := tinyVAE(t)
 	store := graph.NewStore()
 	const K, seed, ex = 7, 99, 17
-	e := NewEvaluator(c, graph.Float64, store, 12, 1)
+	e := NewEvaluator(c, graph.Float64(), store, 12, 1)
 	if _, err := e.Program(1, ds.D); err != nil { // initializes the parameters
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestIWLogWeightsPlainGo(t *testing.T) {
 		t.Errorf("IWNLL of example %d = %.12g, want %.12g", ex, nll[ex], want)
 	}
 	// Another batch size, the same estimate.
-	e2 := NewEvaluator(c, graph.Float64, store, 30, 1)
+	e2 := NewEvaluator(c, graph.Float64(), store, 30, 1)
 	nll2, err := e2.IWNLLPerExample(ds, K, seed)
 	if err != nil {
 		t.Fatal(err)
@@ -149,12 +149,12 @@ func TestIWNLLBounds(t *testing.T) {
 		ds    *data.Dataset
 	}{{"grey", grey, test}, {"binarized", binary, binTest}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := NewEvaluator(c, graph.Float32, tc.store, 250, 3)
+			e := NewEvaluator(c, graph.Float32(), tc.store, 250, 3)
 			m, err := e.Evaluate(tc.ds)
 			if err != nil {
 				t.Fatal(err)
 			}
-			negELBO := m.Terms["recon"] + m.Terms["kl"]
+			negELBO := m.Terms[graph.ReconTerm] + m.Terms[graph.KLTerm]
 			one, err := e.IWNLLPerExample(tc.ds, 1, 7)
 			if err != nil {
 				t.Fatal(err)
@@ -176,7 +176,7 @@ func TestIWNLLBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("−ELBO %.2f (recon %.2f + KL %.2f), IWNLL K=1 %.2f ± %.2f, K=50 %.2f", negELBO, m.Terms["recon"], m.Terms["kl"], mean1, se, nll50)
+			t.Logf("−ELBO %.2f (recon %.2f + KL %.2f), IWNLL K=1 %.2f ± %.2f, K=50 %.2f", negELBO, m.Terms[graph.ReconTerm], m.Terms[graph.KLTerm], mean1, se, nll50)
 			// Both −ELBO (one-sample recon) and the K=1 estimate are noisy.
 			if tol := 4 * math.Sqrt2 * se; math.Abs(mean1-negELBO) > tol {
 				t.Errorf("IWNLL with K=1 is %.3f, −ELBO %.3f (tolerance %.3f)", mean1, negELBO, tol)
@@ -194,8 +194,8 @@ func TestIWNLLBounds(t *testing.T) {
 func TestIWNLLErrors(t *testing.T) {
 	_, test := testSets(t)
 	ds := test.Limit(10)
-	vae := NewEvaluator(tinyVAE(t), graph.Float32, graph.NewStore(), 10, 1)
-	plain := NewEvaluator(config(t, "plain", func(c *models.Config) { c.Hidden = 4 }), graph.Float32, graph.NewStore(), 10, 1)
+	vae := NewEvaluator(tinyVAE(t), graph.Float32(), graph.NewStore(), 10, 1)
+	plain := NewEvaluator(config(t, "plain", func(c *models.Config) { c.Hidden = 4 }), graph.Float32(), graph.NewStore(), 10, 1)
 	cases := []struct {
 		name string
 		e    *Evaluator

@@ -22,7 +22,7 @@ type ProbeOptions struct {
 	// on the training set (constant features are only centred), and
 	// applies the same map to the test set.
 	Standardize bool
-	Dtype       tensor.Dtype // graph.Float32 or graph.Float64 (zero value: Float32)
+	Dtype       tensor.Dtype // graph.Float32() or graph.Float64() (zero value: Float32)
 	// Validation, when positive, is early stopping: the last Validation
 	// training examples are held out, the probe trains on the others for
 	// up to Epochs epochs and keeps the epoch count with the lowest error
@@ -35,7 +35,7 @@ type ProbeOptions struct {
 // 30 epochs of Adam (lr 1e-3, batch 100) on standardized features, meant
 // for thousands of examples; small sets need more steps or a larger rate.
 func DefaultProbeOptions() ProbeOptions {
-	return ProbeOptions{Epochs: 30, Batch: 100, LR: 1e-3, Seed: 1, Standardize: true, Dtype: graph.Float32}
+	return ProbeOptions{Epochs: 30, Batch: 100, LR: 1e-3, Seed: 1, Standardize: true, Dtype: graph.Float32()}
 }
 
 // ProbeResult is the outcome of a linear probe: classification error rates
@@ -76,7 +76,7 @@ func probeModel(dim, classes, batch int, l2 float64, dt tensor.Dtype, store *gra
 			}
 		})
 		layer := b.Dense("probe", x, classes)
-		l := b.Output("logits", layer.Pre)
+		l := b.Output(graph.Logits, layer.Pre)
 		m := b.Must(G.Max(l, 1))
 		m = b.Must(G.Reshape(m, tensor.Shape{batch, 1}))
 		shifted := b.Must(G.BroadcastSub(l, m, nil, []byte{1}))
@@ -116,7 +116,7 @@ func LinearProbe(trainX []float64, trainY []uint8, testX []float64, testY []uint
 		return res, errors.Errorf("eval: probe: invalid L2 weight %g", o.L2)
 	}
 	if o.Dtype == (tensor.Dtype{}) {
-		o.Dtype = graph.Float32
+		o.Dtype = graph.Float32()
 	}
 	maxLabel := 0
 	for _, ys := range [][]uint8{trainY, testY} {

@@ -36,7 +36,7 @@ func TestLinearProbeSeparable(t *testing.T) {
 		o       ProbeOptions
 	}{
 		{"3 classes/float32/standardized", 5, 3, ProbeOptions{Epochs: 30, Batch: 50, LR: 0.01, Standardize: true}},
-		{"4 classes/float64/raw", 8, 4, ProbeOptions{Epochs: 20, Batch: 32, LR: 0.05, Dtype: graph.Float64}},
+		{"4 classes/float64/raw", 8, 4, ProbeOptions{Epochs: 20, Batch: 32, LR: 0.05, Dtype: graph.Float64()}},
 		{"2 classes/full batch/L2", 3, 2, ProbeOptions{Epochs: 300, Batch: 1000, LR: 0.03, L2: 1e-3, Standardize: true}},
 	}
 	for _, tc := range cases {
@@ -112,7 +112,7 @@ func TestProbeGradients(t *testing.T) {
 			for i := range feed.y {
 				feed.y[i] = uint8(rng.IntN(classes))
 			}
-			m, err := probeModel(dim, classes, batch, tc.l2, graph.Float64, nil, rng, feed)
+			m, err := probeModel(dim, classes, batch, tc.l2, graph.Float64(), nil, rng, feed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,7 +138,7 @@ func TestProbeLossStable(t *testing.T) {
 	store := graph.NewStore()
 	setParam(store, "probe.W", []int{dim, classes}, []float64{1000, 0, -1000, 0, 999, 1000})
 	setParam(store, "probe.b", []int{1, classes}, []float64{0, 0, 0})
-	m, err := probeModel(dim, classes, batch, 0, graph.Float64, store, nil, feed)
+	m, err := probeModel(dim, classes, batch, 0, graph.Float64(), store, nil, feed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,17 +248,17 @@ func TestCodes(t *testing.T) {
 	cases := []struct {
 		name   string
 		cfg    models.Config
-		output string
+		output graph.Output
 		dim    int
 	}{
-		{"plain/code", config(t, "plain", func(c *models.Config) { c.Hidden = 9 }), "code", 9},
-		{"topk/features", config(t, "topk", func(c *models.Config) { c.Hidden, c.K = 20, 2 }), "features", 20},
-		{"vae/code", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), "code", 3},
-		{"vae/logvar", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), "logvar", 3},
+		{"plain/code", config(t, "plain", func(c *models.Config) { c.Hidden = 9 }), graph.Code, 9},
+		{"topk/features", config(t, "topk", func(c *models.Config) { c.Hidden, c.K = 20, 2 }), graph.Features, 20},
+		{"vae/code", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), graph.Code, 3},
+		{"vae/logvar", config(t, "vae", func(c *models.Config) { c.Hidden, c.Latent = 16, 3 }), graph.LogVar, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := NewEvaluator(tc.cfg, graph.Float64, graph.NewStore(), 30, 1)
+			e := NewEvaluator(tc.cfg, graph.Float64(), graph.NewStore(), 30, 1)
 			codes, dim, err := e.Codes(ds, tc.output)
 			if err != nil {
 				t.Fatal(err)
@@ -281,11 +281,11 @@ func TestCodes(t *testing.T) {
 			}
 		})
 	}
-	e := NewEvaluator(cases[0].cfg, graph.Float32, graph.NewStore(), 30, 1)
-	if _, _, err := e.Codes(ds, "features"); err == nil {
+	e := NewEvaluator(cases[0].cfg, graph.Float32(), graph.NewStore(), 30, 1)
+	if _, _, err := e.Codes(ds, graph.Features); err == nil {
 		t.Error("plain model: Codes(features) succeeded")
 	}
-	if _, _, err := e.Codes(ds, "jf2"); err != nil {
+	if _, _, err := e.Codes(ds, graph.JF2); err != nil {
 		t.Errorf("jf2 is per example: %v", err)
 	}
 }

@@ -11,14 +11,16 @@ import (
 
 // StandardCorruptions are the corruption levels of the zoo's denoising
 // table: Gaussian noise σ ∈ {0.1, 0.3, 0.5} and masking noise
-// ν ∈ {0.1, 0.25, 0.5}.
-var StandardCorruptions = []data.Corruption{
-	{Kind: data.CorruptGaussian, Level: 0.1},
-	{Kind: data.CorruptGaussian, Level: 0.3},
-	{Kind: data.CorruptGaussian, Level: 0.5},
-	{Kind: data.CorruptMasking, Level: 0.1},
-	{Kind: data.CorruptMasking, Level: 0.25},
-	{Kind: data.CorruptMasking, Level: 0.5},
+// ν ∈ {0.1, 0.25, 0.5}. Each call returns a fresh slice.
+func StandardCorruptions() []data.Corruption {
+	return []data.Corruption{
+		{Kind: data.CorruptGaussian, Level: 0.1},
+		{Kind: data.CorruptGaussian, Level: 0.3},
+		{Kind: data.CorruptGaussian, Level: 0.5},
+		{Kind: data.CorruptMasking, Level: 0.1},
+		{Kind: data.CorruptMasking, Level: 0.25},
+		{Kind: data.CorruptMasking, Level: 0.5},
+	}
 }
 
 // DenoisingResult is one row of the denoising table: the mean squared
@@ -55,7 +57,7 @@ func (e *Evaluator) runRNG() *rand.Rand { return rand.New(rand.NewPCG(e.Seed, 0x
 func (e *Evaluator) Denoising(ds *data.Dataset, q data.Corruption, seed uint64) (float64, error) {
 	var sse float64
 	err := e.denoise(ds, q, seed, func(p *graph.Program, clean, _ []float32, _ int) error {
-		recon := p.Output("recon")
+		recon := p.Output(graph.Recon)
 		if len(recon) != len(clean) {
 			return errors.Errorf("eval: model %s has no per-pixel recon output", e.Config.Model)
 		}
@@ -106,7 +108,7 @@ func (e *Evaluator) denoise(ds *data.Dataset, q data.Corruption, seed uint64, fn
 // StandardCorruptions, in that order.
 func (e *Evaluator) DenoisingTable(ds *data.Dataset, seed uint64) ([]DenoisingResult, error) {
 	var rows []DenoisingResult
-	for _, q := range StandardCorruptions {
+	for _, q := range StandardCorruptions() {
 		mse, err := e.Denoising(ds, q, seed)
 		if err != nil {
 			return nil, errors.Wrapf(err, "%s %g", q.Kind, q.Level)
@@ -127,7 +129,7 @@ func (e *Evaluator) DenoisingExamples(ds *data.Dataset, q data.Corruption, seed 
 	}
 	ds = ds.Limit(n)
 	err = e.denoise(ds, q, seed, func(p *graph.Program, x, xt []float32, _ int) error {
-		r := p.Output("recon")
+		r := p.Output(graph.Recon)
 		if len(r) != len(x) {
 			return errors.Errorf("eval: model %s has no per-pixel recon output", e.Config.Model)
 		}
@@ -174,7 +176,7 @@ func UnitDirection(seed uint64, i, d int) []float64 {
 }
 
 // ContractionCurve returns the contraction ratio of the encoder f (the
-// model's "code" output) at each radius r of radii (Rifai et al. 2011):
+// model's graph.Code output) at each radius r of radii (Rifai et al. 2011):
 //
 //	CR(r) = mean over examples x of ‖f(x + r·u_x) − f(x)‖₂ / r
 //
@@ -212,7 +214,7 @@ func (e *Evaluator) ContractionCurve(ds *data.Dataset, radii []float64, seed uin
 		if err := p.Run(x, rng, false); err != nil {
 			return nil, errors.Wrapf(err, "eval: examples %d..%d", start, start+n)
 		}
-		code := p.Output("code")
+		code := p.Output(graph.Code)
 		if code == nil || len(code)%n != 0 {
 			return nil, errors.Errorf("eval: model %s names no per-example code output", e.Config.Model)
 		}
@@ -229,7 +231,7 @@ func (e *Evaluator) ContractionCurve(ds *data.Dataset, radii []float64, seed uin
 			if err := p.Run(xr, rng, false); err != nil {
 				return nil, errors.Wrapf(err, "eval: examples %d..%d at radius %g", start, start+n, r)
 			}
-			hr := p.Output("code")
+			hr := p.Output(graph.Code)
 			for i := 0; i < n; i++ {
 				var s float64
 				for j := i * w; j < (i+1)*w; j++ {

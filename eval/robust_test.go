@@ -52,7 +52,7 @@ func TestDenoisingPlainGo(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, batch := range []int{50, 500} {
-				e := NewEvaluator(tc.cfg, graph.Float64, graph.NewStore(), batch, 9)
+				e := NewEvaluator(tc.cfg, graph.Float64(), graph.NewStore(), batch, 9)
 				got, err := e.Denoising(ds, tc.q, 42)
 				if err != nil {
 					t.Fatal(err)
@@ -79,7 +79,7 @@ func TestDenoisingCleanIsMetricsMSE(t *testing.T) {
 	_, test := testSets(t)
 	ds := test.Limit(100)
 	for _, name := range []string{"plain", "denoising", "contractive", "lineardae"} {
-		e := NewEvaluator(config(t, name, func(c *models.Config) { c.Hidden = 12 }), graph.Float64, graph.NewStore(), 40, 1)
+		e := NewEvaluator(config(t, name, func(c *models.Config) { c.Hidden = 12 }), graph.Float64(), graph.NewStore(), 40, 1)
 		m, err := e.Evaluate(ds)
 		if err != nil {
 			t.Fatal(err)
@@ -101,17 +101,17 @@ func TestDenoisingCleanIsMetricsMSE(t *testing.T) {
 func TestDenoisingTrained(t *testing.T) {
 	train, test := testSets(t)
 	c := config(t, "denoising", func(c *models.Config) { c.Hidden, c.Activation = 32, "relu" })
-	store := trainTiny(t, c, graph.Float32, train, 200, 1)
-	e := NewEvaluator(c, graph.Float32, store, 250, 1)
+	store := trainTiny(t, c, graph.Float32(), train, 200, 1)
+	e := NewEvaluator(c, graph.Float32(), store, 250, 1)
 	rows, err := e.DenoisingTable(test, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(StandardCorruptions) {
-		t.Fatalf("%d rows, want %d", len(rows), len(StandardCorruptions))
+	if len(rows) != len(StandardCorruptions()) {
+		t.Fatalf("%d rows, want %d", len(rows), len(StandardCorruptions()))
 	}
 	for i, r := range rows {
-		q := StandardCorruptions[i]
+		q := StandardCorruptions()[i]
 		if r.Kind != q.Kind || r.Level != q.Level {
 			t.Errorf("row %d is %s %g, want %s %g", i, r.Kind, r.Level, q.Kind, q.Level)
 		}
@@ -120,14 +120,14 @@ func TestDenoisingTrained(t *testing.T) {
 			t.Errorf("%s: MSE %.5f at level %g is not above %.5f at level %g", r.Kind, r.MSE, r.Level, rows[i-1].MSE, rows[i-1].Level)
 		}
 	}
-	one, err := e.Denoising(test, StandardCorruptions[4], 5)
+	one, err := e.Denoising(test, StandardCorruptions()[4], 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if one != rows[4].MSE {
 		t.Errorf("Denoising %.9g differs from its table row %.9g", one, rows[4].MSE)
 	}
-	clean, corrupted, recon, err := e.DenoisingExamples(test, StandardCorruptions[4], 5, 8)
+	clean, corrupted, recon, err := e.DenoisingExamples(test, StandardCorruptions()[4], 5, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestDenoisingTrained(t *testing.T) {
 
 func TestDenoisingErrors(t *testing.T) {
 	_, test := testSets(t)
-	e := NewEvaluator(config(t, "plain", func(c *models.Config) { c.Hidden = 4 }), graph.Float32, graph.NewStore(), 100, 1)
+	e := NewEvaluator(config(t, "plain", func(c *models.Config) { c.Hidden = 4 }), graph.Float32(), graph.NewStore(), 100, 1)
 	cases := []struct {
 		name string
 		ds   *data.Dataset
@@ -206,7 +206,7 @@ func TestContractionLinear(t *testing.T) {
 	_, test := testSets(t)
 	ds := test.Limit(60)
 	c := config(t, "lineardae", func(c *models.Config) { c.Hidden = 10 })
-	e := NewEvaluator(c, graph.Float64, graph.NewStore(), 25, 1)
+	e := NewEvaluator(c, graph.Float64(), graph.NewStore(), 25, 1)
 	radii := []float64{0.01, 1, 30} // the float32 inputs limit smaller radii
 	cr, err := e.ContractionCurve(ds, radii, 11)
 	if err != nil {
@@ -230,7 +230,7 @@ func TestContractionSigmoid(t *testing.T) {
 	ds := test.Limit(60)
 	c := config(t, "contractive", func(c *models.Config) { c.Hidden = 10 })
 	store := graph.NewStore()
-	e := NewEvaluator(c, graph.Float64, store, 60, 2)
+	e := NewEvaluator(c, graph.Float64(), store, 60, 2)
 	radii := []float64{1e-3, 1e-2, 30}
 	cr, err := e.ContractionCurve(ds, radii, 5)
 	if err != nil {
@@ -256,7 +256,7 @@ func TestContractionSigmoid(t *testing.T) {
 	if math.Abs(cr[2]-ju) < 1e-2*ju {
 		t.Errorf("CR(30) = %.10g is still the linearization %.10g", cr[2], ju)
 	}
-	e2 := NewEvaluator(c, graph.Float64, store, 7, 2)
+	e2 := NewEvaluator(c, graph.Float64(), store, 7, 2)
 	cr2, err := e2.ContractionCurve(ds, radii, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +270,7 @@ func TestContractionSigmoid(t *testing.T) {
 
 func TestContractionErrors(t *testing.T) {
 	_, test := testSets(t)
-	e := NewEvaluator(config(t, "plain", func(c *models.Config) { c.Hidden = 4 }), graph.Float32, graph.NewStore(), 100, 1)
+	e := NewEvaluator(config(t, "plain", func(c *models.Config) { c.Hidden = 4 }), graph.Float32(), graph.NewStore(), 100, 1)
 	for _, radii := range [][]float64{nil, {0}, {-1}, {math.NaN()}, {math.Inf(1)}, {0.1, 0}} {
 		if _, err := e.ContractionCurve(test, radii, 1); err == nil {
 			t.Errorf("radii %v: no error", radii)

@@ -64,7 +64,7 @@ func TestSparsityMetrics(t *testing.T) {
 				}
 			}
 			for _, batch := range []int{2, 5} {
-				e := NewEvaluator(c, graph.Float64, store, batch, 1)
+				e := NewEvaluator(c, graph.Float64(), store, batch, 1)
 				m, err := e.Evaluate(ds)
 				if err != nil {
 					t.Fatal(err)

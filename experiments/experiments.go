@@ -71,6 +71,9 @@ type Env struct {
 	TestSet  *data.Dataset
 	Log      io.Writer
 	Seed     uint64
+	// IWSamples is the number of importance samples of the VAE's IW-NLL in
+	// full runs (quick runs use 20).
+	IWSamples int
 
 	runs map[string]*Run
 }
@@ -80,7 +83,7 @@ func NewEnv(ctx context.Context, quick bool, out, dataDir string, log io.Writer)
 	if log == nil {
 		log = io.Discard
 	}
-	env := &Env{Ctx: ctx, Quick: quick, Out: out, Log: log, Seed: 1, runs: map[string]*Run{}}
+	env := &Env{Ctx: ctx, Quick: quick, Out: out, Log: log, Seed: 1, IWSamples: DefaultIWSamples, runs: map[string]*Run{}}
 	var err error
 	if quick {
 		env.Data = data.Testdata()
@@ -182,6 +185,9 @@ type Result struct {
 	Values map[string]any
 	// Rows feeds the combined comparison table: model label → metric → value.
 	Rows map[string]map[string]float64
+	// Numbers are the measured numbers that the claims read, by stable ID
+	// ("sparse.topk_probe_error"): display labels may change, IDs do not.
+	Numbers map[string]float64
 	// Seconds is the experiment's wall time.
 	Seconds float64
 }
@@ -202,16 +208,42 @@ type Figure struct {
 
 // Check is one claim of the lecture, tested on the measured numbers.
 type Check struct {
-	Claim  string
+	ID     string // stable: "sparse.topk_probe_error"
+	Claim  string // for people: "top-K probe error ≤ 2% …"
 	Pass   bool
 	Detail string
 	// FullOnly marks claims that only the full (not the quick) runs are
 	// expected to meet.
 	FullOnly bool
+	// Numbers are the measured numbers the claim was tested on, by ID.
+	Numbers map[string]float64
 }
 
 func newResult(name, title, intro string) *Result {
-	return &Result{Name: name, Title: title, Intro: intro, Values: map[string]any{}, Rows: map[string]map[string]float64{}}
+	return &Result{Name: name, Title: title, Intro: intro, Values: map[string]any{}, Rows: map[string]map[string]float64{},
+		Numbers: map[string]float64{}}
+}
+
+// measure records the number id, for claims to read.
+func (r *Result) measure(id string, v float64) { r.Numbers[id] = v }
+
+// claim tests a claim on the numbers named by reads (IDs given to
+// measure): test gets their values in the order of reads and says whether
+// the claim holds, with a detail for people. A number that was never
+// measured is an error naming it, not a silent zero.
+func (r *Result) claim(id, text string, fullOnly bool, reads []string, test func(v []float64) (bool, string)) error {
+	v := make([]float64, len(reads))
+	used := make(map[string]float64, len(reads))
+	for i, n := range reads {
+		x, ok := r.Numbers[n]
+		if !ok {
+			return errors.Errorf("experiment %s: claim %s reads number %q, which was not measured", r.Name, id, n)
+		}
+		v[i], used[n] = x, x
+	}
+	pass, detail := test(v)
+	r.Checks = append(r.Checks, Check{ID: id, Claim: text, Pass: pass, Detail: detail, FullOnly: fullOnly, Numbers: used})
+	return nil
 }
 
 func (r *Result) row(label, metric string, v float64) {
@@ -227,10 +259,6 @@ func (r *Result) figure(file, caption string, img image.Image, err error) error 
 	}
 	r.Figures = append(r.Figures, Figure{File: file, Caption: caption, Image: img})
 	return nil
-}
-
-func (r *Result) check(claim string, pass bool, fullOnly bool, format string, args ...any) {
-	r.Checks = append(r.Checks, Check{Claim: claim, Pass: pass, Detail: fmt.Sprintf(format, args...), FullOnly: fullOnly})
 }
 
 // lossCurves plots test loss per epoch of runs.
@@ -250,10 +278,27 @@ func lossCurves(title string, runs ...*Run) (image.Image, error) {
 	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "test loss (nats/image)"}, series)
 }
 
+// Options are the settings of a reproduction.
+type Options struct {
+	Quick bool   // the repo's MNIST subset and few epochs
+	Out   string // the output folder
+	Data  string // the MNIST folder of full runs ("": located as by zoo.LoadData)
+	// IWSamples is the number of importance samples of the VAE's IW-NLL
+	// estimate in full runs (quick runs use 20).
+	IWSamples int
+}
+
+// DefaultIWSamples is the default of Options.IWSamples.
+const DefaultIWSamples = 1000
+
 // Reproduce runs the named experiments ("all" for every one) and writes
-// their reports under out (out/NAME/ each; and out/report.md combining
-// them when there are several).
-func Reproduce(ctx context.Context, names []string, quick bool, out, dataDir string, log io.Writer) ([]*Result, error) {
+// their reports under o.Out (o.Out/NAME/ each; and o.Out/report.md
+// combining them when there are several).
+func Reproduce(ctx context.Context, names []string, o Options, log io.Writer) ([]*Result, error) {
+	quick, out := o.Quick, o.Out
+	if o.IWSamples <= 0 {
+		return nil, errors.Errorf("invalid IW-NLL sample count %d: must be positive", o.IWSamples)
+	}
 	var exps []Experiment
 	for _, n := range names {
 		if n == "all" {
@@ -269,10 +314,11 @@ func Reproduce(ctx context.Context, names []string, quick bool, out, dataDir str
 	if len(exps) == 0 {
 		return nil, errors.New("no experiment named")
 	}
-	env, err := NewEnv(ctx, quick, out, dataDir, log)
+	env, err := NewEnv(ctx, quick, out, o.Data, log)
 	if err != nil {
 		return nil, err
 	}
+	env.IWSamples = o.IWSamples
 	start := time.Now()
 	var results []*Result
 	for _, e := range exps {
@@ -317,9 +363,10 @@ func (r *Result) Write(dir string, quick bool) error {
 func (r *Result) jsonValue(quick bool) map[string]any {
 	checks := []map[string]any{}
 	for _, c := range r.Checks {
-		checks = append(checks, map[string]any{"claim": c.Claim, "pass": c.Pass, "detail": c.Detail, "full_only": c.FullOnly})
+		checks = append(checks, map[string]any{"id": c.ID, "claim": c.Claim, "pass": c.Pass, "detail": c.Detail, "full_only": c.FullOnly, "numbers": c.Numbers})
 	}
-	return map[string]any{"name": r.Name, "title": r.Title, "quick": quick, "seconds": r.Seconds, "values": r.Values, "rows": r.Rows, "checks": checks}
+	return map[string]any{"name": r.Name, "title": r.Title, "quick": quick, "seconds": r.Seconds, "values": r.Values, "rows": r.Rows,
+		"numbers": r.Numbers, "checks": checks}
 }
 
 func (r *Result) markdown(b *strings.Builder, quick bool, figPrefix string, level int) {

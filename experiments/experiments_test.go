@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -120,7 +121,12 @@ func TestReportWriting(t *testing.T) {
 		r.Tables = append(r.Tables, Table{Title: "T", Columns: []string{"model", "x"}, Rows: [][]string{{"AE", "1.0"}}})
 		r.row("AE", "bce", 80)
 		r.row("AE", "probe_error", 0.0135)
-		r.check("claim", pass, true, "detail %d", 1)
+		r.measure(name+".x", 1)
+		if err := r.claim(name+".claim", "claim", true, []string{name + ".x"}, func(v []float64) (bool, string) {
+			return pass, fmt.Sprintf("detail %g", v[0])
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if err := r.figure("f.png", "caption", img, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -153,6 +159,13 @@ func TestReportWriting(t *testing.T) {
 	if res["values"].(map[string]any)["v"] != 1.5 {
 		t.Errorf("results.json values: %v", res["values"])
 	}
+	if res["numbers"].(map[string]any)["one.x"] != 1.0 {
+		t.Errorf("results.json numbers: %v", res["numbers"])
+	}
+	c := res["checks"].([]any)[0].(map[string]any)
+	if c["id"] != "one.claim" || c["numbers"].(map[string]any)["one.x"] != 1.0 || c["pass"] != true {
+		t.Errorf("results.json check: %v", c)
+	}
 	if _, err := os.Stat(filepath.Join(out, "one", "f.png")); err != nil {
 		t.Error("figure not written")
 	}
@@ -172,6 +185,31 @@ func TestLinearRunNearClosedForm(t *testing.T) {
 	t.Logf("relative error: trained %.4f, PCA %.4f", dae, pca)
 	if dae > 0.02 || !(dae < pca) || math.IsNaN(dae) {
 		t.Errorf("trained linear DAE is %.4f from the closed form (PCA %.4f)", dae, pca)
+	}
+}
+
+// TestClaimOfMissingNumberFails: a claim that reads a number nobody
+// measured (say, after a label or ID was renamed) is an error naming it,
+// not a check of 0.
+func TestClaimOfMissingNumberFails(t *testing.T) {
+	r := newResult("sparse", "t", "i")
+	r.measure("sparse.topk_probe_eror", 0.01) // a typo in the producer
+	called := false
+	err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2%", true, []string{"sparse.topk_probe_error"},
+		func(v []float64) (bool, string) { called = true; return v[0] <= 0.02, "" })
+	if err == nil || !strings.Contains(err.Error(), `"sparse.topk_probe_error"`) {
+		t.Errorf("claim on a missing number: err = %v", err)
+	}
+	if called || len(r.Checks) != 0 {
+		t.Error("the claim was tested without its number")
+	}
+}
+
+// TestReproduceOptions: a non-positive IW-NLL sample count is refused
+// before anything runs.
+func TestReproduceOptions(t *testing.T) {
+	if _, err := Reproduce(context.Background(), []string{"vae"}, Options{Quick: true, Out: t.TempDir()}, io.Discard); err == nil {
+		t.Error("IWSamples 0 accepted")
 	}
 }
 

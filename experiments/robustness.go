@@ -99,14 +99,25 @@ var denoisingExperiment = Experiment{
 			rows = append(rows, row)
 		}
 		r.Tables = append(r.Tables, Table{Title: "Denoising MSE per pixel against the clean image (lower is better)", Columns: cols, Rows: rows})
-		allBetter, detail := true, ""
+		var reads []string
 		for j, q := range denoisingLevels {
-			d := daeOf[j]
-			allBetter = allBetter && mse[d][j] < mse[ae][j]
-			detail += fmt.Sprintf("%s: %s %.4f vs AE %.4f; ", levelName(q), d.Label, mse[d][j], mse[ae][j])
+			dID, aeID := "denoising.dae_mse."+metricKey(q), "denoising.ae_mse."+metricKey(q)
+			r.measure(dID, mse[daeOf[j]][j])
+			r.measure(aeID, mse[ae][j])
+			reads = append(reads, dID, aeID)
 		}
-		r.check("DAE better than the plain AE at every noise level (the DAE trained at that level; quick runs share one DAE per noise kind)",
-			allBetter, true, "%s", detail)
+		if err := r.claim("denoising.dae_beats_ae", "DAE better than the plain AE at every noise level (the DAE trained at that level; quick runs share one DAE per noise kind)",
+			true, reads, func(v []float64) (bool, string) {
+				allBetter, detail := true, ""
+				for j, q := range denoisingLevels {
+					d, a := v[2*j], v[2*j+1]
+					allBetter = allBetter && d < a
+					detail += fmt.Sprintf("%s: %s %.4f vs AE %.4f; ", levelName(q), daeOf[j].Label, d, a)
+				}
+				return allBetter, detail
+			}); err != nil {
+			return nil, err
+		}
 		// Figures: clean / corrupted / reconstructed at the strongest levels.
 		for _, q := range []data.Corruption{{Kind: "gaussian", Level: 0.5}, {Kind: "masking", Level: 0.5}} {
 			d, err := env.daeFor(q)
@@ -191,12 +202,31 @@ var contractiveExperiment = Experiment{
 		}
 		r.Values["radii"] = contractionRadii
 		r.Tables = append(r.Tables, Table{Title: "Jacobian norm and contraction ratio (lower = more contractive)", Columns: cols, Rows: rows})
-		r.check("CAE has the lowest mean ‖J‖_F", jac[ca] < jac[ae] && jac[ca] < jac[dg], false,
-			"CAE %.3f, DAE %.3f, AE %.3f", jac[ca], jac[dg], jac[ae])
-		r.check("CAE has the lowest CR at the smallest r", cr0[ca] < cr0[ae] && cr0[ca] < cr0[dg], false,
-			"CR(%g): CAE %.3f, DAE %.3f, AE %.3f", contractionRadii[0], cr0[ca], cr0[dg], cr0[ae])
-		r.check("DAE sits between CAE and AE at the smallest r", cr0[ca] < cr0[dg] && cr0[dg] < cr0[ae], false,
-			"CR(%g): CAE %.3f < DAE %.3f < AE %.3f", contractionRadii[0], cr0[ca], cr0[dg], cr0[ae])
+		for id, run := range map[string]*Run{"cae": ca, "dae": dg, "ae": ae} {
+			r.measure("contractive."+id+"_jacobian", jac[run])
+			r.measure("contractive."+id+"_cr_min_r", cr0[run])
+		}
+		jacs := []string{"contractive.cae_jacobian", "contractive.dae_jacobian", "contractive.ae_jacobian"}
+		crs := []string{"contractive.cae_cr_min_r", "contractive.dae_cr_min_r", "contractive.ae_cr_min_r"}
+		for _, c := range []struct {
+			id, text string
+			reads    []string
+			test     func(cae, dae, ae float64) bool
+			format   string
+		}{
+			{"contractive.cae_lowest_jacobian", "CAE has the lowest mean ‖J‖_F", jacs,
+				func(cae, dae, ae float64) bool { return cae < ae && cae < dae }, "CAE %.3f, DAE %.3f, AE %.3f"},
+			{"contractive.cae_lowest_cr", "CAE has the lowest CR at the smallest r", crs,
+				func(cae, dae, ae float64) bool { return cae < ae && cae < dae }, fmt.Sprintf("CR(%g): ", contractionRadii[0]) + "CAE %.3f, DAE %.3f, AE %.3f"},
+			{"contractive.dae_between", "DAE sits between CAE and AE at the smallest r", crs,
+				func(cae, dae, ae float64) bool { return cae < dae && dae < ae }, fmt.Sprintf("CR(%g): ", contractionRadii[0]) + "CAE %.3f < DAE %.3f < AE %.3f"},
+		} {
+			if err := r.claim(c.id, c.text, false, c.reads, func(v []float64) (bool, string) {
+				return c.test(v[0], v[1], v[2]), fmt.Sprintf(c.format, v[0], v[1], v[2])
+			}); err != nil {
+				return nil, err
+			}
+		}
 		img, err := viz.Lines(viz.Axes{Title: "contraction ratio CR(r)", XLabel: "r (input-space distance)", YLabel: "CR(r)", LogX: true}, series)
 		if err := r.figure("contraction-ratio.png", "CR(r) of the three encoders.", img, err); err != nil {
 			return nil, err

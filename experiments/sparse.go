@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/viz"
 )
@@ -29,14 +30,15 @@ var sparseExperiment = Experiment{
 		// and falls linearly to 25 over the first half of the epochs.
 		tk.KStart = 100
 		type entry struct {
-			label, output string
-			cfg           models.Config
+			id, label string // id: stable, in number IDs
+			output    graph.Output
+			cfg       models.Config
 		}
 		entries := []entry{
-			{"AE (1000 ReLU)", "code", plain},
-			{"sparse L1", "code", l1},
-			{"sparse KL", "code", kl},
-			{"top-K (k=25)", "features", tk},
+			{"plain", "AE (1000 ReLU)", graph.Code, plain},
+			{"l1", "sparse L1", graph.Code, l1},
+			{"kl", "sparse KL", graph.Code, kl},
+			{"topk", "top-K (k=25)", graph.Features, tk},
 		}
 		po := eval.DefaultProbeOptions()
 		po.Seed = env.Seed
@@ -45,8 +47,6 @@ var sparseExperiment = Experiment{
 			po.Epochs = 10
 		}
 		var rows [][]string
-		probe := map[string]float64{}
-		act := map[string]float64{}
 		var filterRows [][][]float64
 		for _, e := range entries {
 			run, err := env.Train(e.label, e.cfg, env.Options(10, 5))
@@ -66,7 +66,8 @@ var sparseExperiment = Experiment{
 				return nil, err
 			}
 			m := run.Summary.Test
-			probe[e.label], act[e.label] = pr.TestError, m.MeanActivation
+			r.measure("sparse."+e.id+"_probe_error", pr.TestError)
+			r.measure("sparse."+e.id+"_mean_activation", m.MeanActivation)
 			rows = append(rows, []string{e.label, fmt.Sprintf("%.2f", run.Summary.TestBCE), fmt.Sprintf("%.4f", run.Summary.TestMSE), f3(m.MeanActivation),
 				f3(m.ActiveFraction), fmt.Sprintf("%d", m.DeadUnits), fmt.Sprintf("%.2f%%", 100*pr.TestError), fmt.Sprintf("%d", pr.Epochs)})
 			r.row(e.label, "bce", run.Summary.TestBCE)
@@ -85,10 +86,19 @@ var sparseExperiment = Experiment{
 		}
 		r.Tables = append(r.Tables, Table{Title: "Sparsity and linear probe",
 			Columns: []string{"model", "BCE nats/img", "MSE/pixel", "mean activation", "active fraction", "dead units", "probe test error", "probe epochs"}, Rows: rows})
-		tkErr := probe["top-K (k=25)"]
-		r.check("top-K probe error ≤ 2% (Makhzani & Frey: 1.35% for k = 25)", tkErr <= 0.02, true, "top-K probe error %.2f%%", 100*tkErr)
-		p, s := act["AE (1000 ReLU)"], act["sparse L1"]
-		r.check("sparse (L1) mean activation at least 2× below plain", s*2 <= p, false, "L1 %.4f vs plain %.4f (%.1f×)", s, p, p/max(s, 1e-12))
+		if err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2% (Makhzani & Frey: 1.35% for k = 25)", true,
+			[]string{"sparse.topk_probe_error"}, func(v []float64) (bool, string) {
+				return v[0] <= 0.02, fmt.Sprintf("top-K probe error %.2f%%", 100*v[0])
+			}); err != nil {
+			return nil, err
+		}
+		if err := r.claim("sparse.l1_sparser_than_plain", "sparse (L1) mean activation at least 2× below plain", false,
+			[]string{"sparse.plain_mean_activation", "sparse.l1_mean_activation"}, func(v []float64) (bool, string) {
+				p, s := v[0], v[1]
+				return s*2 <= p, fmt.Sprintf("L1 %.4f vs plain %.4f (%.1f×)", s, p, p/max(s, 1e-12))
+			}); err != nil {
+			return nil, err
+		}
 		if err := r.figure("sparse-filters.png", "Encoder filters (first 20 units), one row per model: "+
 			"AE (1000 ReLU), sparse L1, sparse KL, top-K.", viz.Compare(28, 28, 2, filterRows...), nil); err != nil {
 			return nil, err

@@ -8,17 +8,14 @@ import (
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/viz"
 	"github.com/aezoo/aezoo/zoo"
+	"github.com/pkg/errors"
 )
-
-// IWSamples is the number of importance samples of the IW-NLL estimate
-// (full runs; quick runs use 20).
-var IWSamples = 1000
 
 var vaeExperiment = Experiment{
 	Name:  "vae",
 	Title: "VAE: ELBO, importance-weighted NLL, samples and the latent space",
 	Run: func(env *Env) (*Result, error) {
-		K := IWSamples
+		K := env.IWSamples
 		if env.Quick {
 			K = 20
 		}
@@ -51,22 +48,31 @@ var vaeExperiment = Experiment{
 			if err != nil {
 				return nil, err
 			}
-			elbo := -(t["recon"] + t["kl"])
+			recon, kl := t[graph.ReconTerm], t[graph.KLTerm]
+			elbo := -(recon + kl)
 			rows = append(rows, []string{run.Label, fmt.Sprintf("%.2f", run.Summary.TestLoss), fmt.Sprintf("%.2f", elbo),
-				fmt.Sprintf("%.2f", t["recon"]), fmt.Sprintf("%.2f", t["kl"]), fmt.Sprintf("%.2f", nll)})
+				fmt.Sprintf("%.2f", recon), fmt.Sprintf("%.2f", kl), fmt.Sprintf("%.2f", nll)})
 			r.row(run.Label, "test_loss", run.Summary.TestLoss)
 			r.row(run.Label, "bce", run.Summary.TestBCE)
 			r.row(run.Label, "mse", run.Summary.TestMSE)
 			r.row(run.Label, "iw_nll", nll)
-			r.Values[run.Label] = map[string]float64{"test_loss": run.Summary.TestLoss, "elbo": elbo, "bce": t["recon"], "kl": t["kl"], "iw_nll": nll}
+			r.Values[run.Label] = map[string]float64{"test_loss": run.Summary.TestLoss, "elbo": elbo, "bce": recon, "kl": kl, "iw_nll": nll}
 		}
 		r.Values["iw_samples"] = K
 		r.Tables = append(r.Tables, Table{Title: "Test set (nats per image)",
 			Columns: []string{"model", "test loss (−ELBO)", "ELBO", "BCE", "KL", fmt.Sprintf("IW-NLL (K=%d)", K)}, Rows: rows})
-		r.check("VAE test loss ≤ 105.6 nats (PyTorch, same config: 105.2–105.6)", v20.Summary.TestLoss <= 105.6, true,
-			"%.2f after %d epochs", v20.Summary.TestLoss, v20.Options.Epochs)
+		r.measure("vae.z20_test_loss", v20.Summary.TestLoss)
+		if err := r.claim("vae.z20_test_loss", "VAE test loss ≤ 105.6 nats (PyTorch, same config: 105.2–105.6)", true,
+			[]string{"vae.z20_test_loss"}, func(v []float64) (bool, string) {
+				return v[0] <= 105.6, fmt.Sprintf("%.2f after %d epochs", v[0], v20.Options.Epochs)
+			}); err != nil {
+			return nil, err
+		}
 
-		dt, _ := graph.ParseDtype(v20.Options.Dtype)
+		dt, err := graph.ParseDtype(v20.Options.Dtype)
+		if err != nil {
+			return nil, errors.Wrap(err, "vae")
+		}
 		g, err := zoo.NewGenerator(v20.Config, dt, v20.Store, env.TrainSet.D)
 		if err != nil {
 			return nil, err

@@ -10,11 +10,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Float32 and Float64 are the two element types a model can be built with.
-var (
-	Float32 = tensor.Float32
-	Float64 = tensor.Float64
-)
+// Float32 returns tensor.Float32, one of the two element types a model
+// can be built with.
+func Float32() tensor.Dtype { return tensor.Float32 }
+
+// Float64 returns tensor.Float64, the other element type.
+func Float64() tensor.Dtype { return tensor.Float64 }
 
 // ParseDtype turns "float32" or "float64" into a tensor.Dtype.
 func ParseDtype(s string) (tensor.Dtype, error) {
@@ -54,33 +55,35 @@ type Input struct {
 	val *tensor.Dense
 }
 
-// Term is a named scalar node, averaged per example. Objective terms are
-// summed into the loss; the others are only monitored.
-type Term struct {
-	Name      string
+// TermNode is a named scalar node, averaged per example. Objective terms
+// are summed into the loss; the others are only monitored.
+type TermNode struct {
+	Name      Term
 	Node      *G.Node
 	Objective bool
 }
 
 // Model is a declared graph: its inputs, parameters, named terms, loss and
-// named outputs (such as "recon", "logits" and "code").
+// named outputs (such as Recon, Logits and Code).
 type Model struct {
-	G       *G.ExprGraph
-	Shape   Shape
-	Dtype   tensor.Dtype
-	Inputs  []*Input
-	Params  []*G.Node
-	Terms   []Term
-	Loss    *G.Node
-	Outputs map[string]*G.Node
-	Store   *Store
+	G      *G.ExprGraph
+	Shape  Shape
+	Dtype  tensor.Dtype
+	Inputs []*Input
+	Params []*G.Node
+	Terms  []TermNode
+	Loss   *G.Node
+	Store  *Store
 	// Schedules are called by the trainer before each epoch (0-based) of
 	// epochs, to change hyperparameters that the graph reads at run time.
 	Schedules []func(epoch, epochs int)
+
+	outputs  map[Output]*G.Node
+	outOrder []Output // in declaration order
 }
 
 // Term returns the named term node, or nil.
-func (m *Model) Term(name string) *G.Node {
+func (m *Model) Term(name Term) *G.Node {
 	for _, t := range m.Terms {
 		if t.Name == name {
 			return t.Node
@@ -88,6 +91,13 @@ func (m *Model) Term(name string) *G.Node {
 	}
 	return nil
 }
+
+// Output returns the named output node, or nil when the model declares no
+// such output.
+func (m *Model) Output(name Output) *G.Node { return m.outputs[name] }
+
+// Outputs lists the model's outputs in declaration order.
+func (m *Model) Outputs() []Output { return append([]Output(nil), m.outOrder...) }
 
 // Builder declares a model's nodes. Its methods panic on error; Declare
 // recovers those panics into an error.
@@ -119,7 +129,7 @@ func Declare(s Shape, dt tensor.Dtype, store *Store, rng *rand.Rand, body func(b
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(1, 2))
 	}
-	b := &Builder{m: &Model{G: G.NewGraph(), Shape: s, Dtype: dt, Outputs: map[string]*G.Node{}, Store: store}, rng: rng}
+	b := &Builder{m: &Model{G: G.NewGraph(), Shape: s, Dtype: dt, Store: store, outputs: map[Output]*G.Node{}}, rng: rng}
 	defer func() {
 		if r := recover(); r != nil {
 			m = nil
@@ -291,36 +301,52 @@ func (b *Builder) Scale(c float64, x *G.Node) *G.Node {
 }
 
 // Objective adds a named scalar term to the loss.
-func (b *Builder) Objective(name string, n *G.Node) *G.Node {
+func (b *Builder) Objective(name Term, n *G.Node) *G.Node {
 	b.term(name, n, true)
 	return n
 }
 
 // Monitor adds a named scalar term that is reported but not optimized.
-func (b *Builder) Monitor(name string, n *G.Node) *G.Node {
+func (b *Builder) Monitor(name Term, n *G.Node) *G.Node {
 	b.term(name, n, false)
 	return n
 }
 
-func (b *Builder) term(name string, n *G.Node, obj bool) {
+func (b *Builder) term(name Term, n *G.Node, obj bool) {
 	if n == nil || !n.IsScalar() {
 		b.Failf("graph: term %q is not a scalar node", name)
 	}
 	if b.m.Term(name) != nil {
 		b.Failf("graph: term %q declared twice", name)
 	}
-	b.m.Terms = append(b.m.Terms, Term{Name: name, Node: n, Objective: obj})
+	b.m.Terms = append(b.m.Terms, TermNode{Name: name, Node: n, Objective: obj})
 }
 
 // Schedule registers a function the trainer calls before each epoch.
 func (b *Builder) Schedule(f func(epoch, epochs int)) { b.m.Schedules = append(b.m.Schedules, f) }
 
-// Output names a node whose value evaluators can read (e.g. "recon", "code").
-func (b *Builder) Output(name string, n *G.Node) *G.Node {
-	if _, dup := b.m.Outputs[name]; dup {
+// Output names a node whose value evaluators can read (e.g. Recon, Code)
+// and returns it.
+func (b *Builder) Output(name Output, n *G.Node) *G.Node {
+	if n == nil {
+		b.Failf("graph: output %q is a nil node", name)
+	}
+	if _, dup := b.m.outputs[name]; dup {
 		b.Failf("graph: output %q declared twice", name)
 	}
-	b.m.Outputs[name] = n
+	b.m.outputs[name] = n
+	b.m.outOrder = append(b.m.outOrder, name)
+	return n
+}
+
+// Declared returns the output node declared so far under name, and aborts
+// the declaration when there is none. Extensions of a model read the base
+// model's nodes with it (e.g. b.Declared(graph.Code)).
+func (b *Builder) Declared(name Output) *G.Node {
+	n := b.m.outputs[name]
+	if n == nil {
+		b.Failf("graph: no output %q declared (have %v)", name, b.m.outOrder)
+	}
 	return n
 }
 

@@ -5,12 +5,12 @@
 // A model is declared with Declare, whose body reads like the model's
 // equations:
 //
-//	m, err := graph.Declare(graph.Shape{In: 784, Batch: 128}, graph.Float32, store, rng,
+//	m, err := graph.Declare(graph.Shape{In: 784, Batch: 128}, graph.Float32(), store, rng,
 //		func(b *graph.Builder) {
 //			x := b.Batch("x")                      // the clean minibatch
 //			h := b.Act("sigmoid", b.Dense("enc", x, 256).Pre)
 //			logits := b.Dense("dec", h, 784).Pre
-//			b.Objective("recon", b.Must(losses.BCEWithLogits(logits, x)))
+//			b.Objective(graph.ReconTerm, b.Must(losses.BCEWithLogits(logits, x)))
 //		})
 //
 // Declare recovers the panics of Must and of Gorgonia's node constructors

@@ -51,7 +51,7 @@ func (halfSquareOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 
 func declareTiny(t *testing.T, wrong bool) *Model {
 	t.Helper()
-	m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+	m, err := Declare(Shape{In: 4, Batch: 3}, Float64(), nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
 		x := b.Batch("x")
 		h := b.Act("tanh", b.Dense("enc", x, 3).Pre)
 		if wrong {
@@ -59,7 +59,7 @@ func declareTiny(t *testing.T, wrong bool) *Model {
 		}
 		out := b.Dense("dec", h, 4).Pre
 		d := b.Must(G.Sub(out, x))
-		b.Objective("recon", b.Must(G.Mean(b.Must(G.Square(d)))))
+		b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Square(d)))))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -134,33 +134,33 @@ func TestStoreSharesAndChecksShapes(t *testing.T) {
 	body := func(out int) func(b *Builder) {
 		return func(b *Builder) {
 			x := b.Batch("x")
-			b.Objective("recon", b.Must(G.Mean(b.Dense("enc", x, out).Pre)))
+			b.Objective(ReconTerm, b.Must(G.Mean(b.Dense("enc", x, out).Pre)))
 		}
 	}
-	m1, err := Declare(Shape{In: 3, Batch: 2}, Float64, store, nil, body(2))
+	m1, err := Declare(Shape{In: 3, Batch: 2}, Float64(), store, nil, body(2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := Declare(Shape{In: 3, Batch: 5}, Float64, store, nil, body(2))
+	m2, err := Declare(Shape{In: 3, Batch: 5}, Float64(), store, nil, body(2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m1.Params[0].Value() != m2.Params[0].Value() {
 		t.Error("graphs built on one store do not share the parameter tensor")
 	}
-	if _, err := Declare(Shape{In: 3, Batch: 2}, Float64, store, nil, body(4)); err == nil {
+	if _, err := Declare(Shape{In: 3, Batch: 2}, Float64(), store, nil, body(4)); err == nil {
 		t.Error("a parameter of the wrong shape was accepted")
 	}
-	if _, err := Declare(Shape{In: 3, Batch: 2}, Float32, store, nil, body(2)); err == nil {
+	if _, err := Declare(Shape{In: 3, Batch: 2}, Float32(), store, nil, body(2)); err == nil {
 		t.Error("a parameter of the wrong dtype was accepted")
 	}
 }
 
 func TestDeclareRecoversPanics(t *testing.T) {
-	_, err := Declare(Shape{In: 3, Batch: 2}, Float64, nil, nil, func(b *Builder) {
+	_, err := Declare(Shape{In: 3, Batch: 2}, Float64(), nil, nil, func(b *Builder) {
 		x := b.Batch("x")
 		w := b.Param("w", []int{4, 4}, Zeros)
-		b.Objective("recon", b.Must(G.Mean(b.Must(G.Mul(x, w))))) // 2×3 · 4×4: shape error
+		b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Mul(x, w))))) // 2×3 · 4×4: shape error
 	})
 	if err == nil {
 		t.Fatal("shape mismatch not reported")
@@ -184,12 +184,12 @@ func (countOp) String() string                     { return "count" }
 func TestTrainerRunsOnlyTheStep(t *testing.T) {
 	var runs int
 	declare := func() *Model {
-		m, err := Declare(Shape{In: 4, Batch: 3}, Float64, nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+		m, err := Declare(Shape{In: 4, Batch: 3}, Float64(), nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
 			x := b.Batch("x")
 			h := b.Act("tanh", b.Dense("enc", x, 3).Pre)
 			b.Output("extra", b.Must(G.ApplyOp(countOp{runs: &runs}, h)))
 			d := b.Must(G.Sub(b.Dense("dec", h, 4).Pre, x))
-			b.Objective("recon", b.Must(G.Mean(b.Must(G.Square(d)))))
+			b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Square(d)))))
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -254,7 +254,7 @@ func TestDataMean(t *testing.T) {
 		mean []float64
 		want []float64
 	}{{"with mean", mean, mean}, {"without", nil, []float64{0, 0, 0}}} {
-		m, err := Declare(Shape{In: 3, Batch: 2, Mean: tc.mean}, Float64, nil, nil, func(b *Builder) {
+		m, err := Declare(Shape{In: 3, Batch: 2, Mean: tc.mean}, Float64(), nil, nil, func(b *Builder) {
 			x := b.Batch("x")
 			c := b.Param("centre", []int{1, 3}, b.DataMean())
 			b.Objective("s", b.Must(G.Sum(b.Must(G.BroadcastSub(x, c, nil, []byte{0})))))
@@ -270,7 +270,7 @@ func TestDataMean(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Declare(Shape{In: 3, Batch: 2, Mean: mean[:2]}, Float64, nil, nil, func(b *Builder) { b.Batch("x") }); err == nil {
+	if _, err := Declare(Shape{In: 3, Batch: 2, Mean: mean[:2]}, Float64(), nil, nil, func(b *Builder) { b.Batch("x") }); err == nil {
 		t.Error("Declare accepted a data mean of the wrong length")
 	}
 }

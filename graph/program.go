@@ -12,16 +12,16 @@ import (
 // Program is a model compiled once into a TapeMachine. A training program
 // also holds the symbolic gradients and a solver.
 type Program struct {
-	M      *Model
+	m      *Model
 	vm     G.VM
 	solver G.Solver
 	vgs    []G.ValueGrad
 
 	terms    []*G.Value
 	termVals []float64
-	outNames []string
+	outNames []Output
 	outs     []*G.Value
-	outVals  map[string][]float64
+	outVals  map[Output][]float64
 }
 
 // NewTrainer compiles m for training: the loss is differentiated
@@ -41,7 +41,7 @@ func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "graph: symbolic differentiation of the loss")
 	}
-	p := &Program{M: m, solver: solver}
+	p := &Program{m: m, solver: solver}
 	p.readTerms()
 	// Training runs only what the step needs: the terms, the loss and the
 	// gradients. Outputs kept for evaluation (codes, reconstructions, the
@@ -54,23 +54,27 @@ func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
 	return p, nil
 }
 
-// NewEvaluator compiles m forward-only; every term and every output named
-// by the model can be read after Run.
-func NewEvaluator(m *Model) (*Program, error) {
-	p := &Program{M: m}
+// NewEvaluator compiles m forward-only: every term, and the outputs named
+// (none: terms only), can be read after Run. Only the nodes these need are
+// put on the tape. An output the model does not declare is an error.
+func NewEvaluator(m *Model, outputs ...Output) (*Program, error) {
+	p := &Program{m: m, outVals: map[Output][]float64{}}
 	p.readTerms()
-	for name, n := range m.Outputs {
+	roots := m.termNodes()
+	for _, name := range outputs {
+		n := m.Output(name)
+		if n == nil {
+			return nil, errors.Errorf("graph: evaluator: the model declares no output %q (have %v)", name, m.outOrder)
+		}
+		if _, dup := p.outVals[name]; dup {
+			continue
+		}
+		p.outVals[name] = nil
 		v := new(G.Value)
 		G.Read(n, v)
 		p.outNames = append(p.outNames, name)
 		p.outs = append(p.outs, v)
-	}
-	p.outVals = map[string][]float64{}
-	// Only the terms and the outputs are computed: delete an output from
-	// m.Outputs before compiling to skip its nodes.
-	roots := m.termNodes()
-	for _, name := range p.outNames {
-		roots = append(roots, m.Outputs[name])
+		roots = append(roots, n)
 	}
 	if len(roots) == 0 {
 		return nil, errors.New("graph: model declares no terms and no outputs to evaluate")
@@ -116,7 +120,7 @@ func NewGradProgram(m *Model) (*Program, error) {
 	if _, err := G.Grad(m.Loss, m.Params...); err != nil {
 		return nil, errors.Wrap(err, "graph: symbolic differentiation of the loss")
 	}
-	p := &Program{M: m}
+	p := &Program{m: m}
 	p.readTerms()
 	if err := p.compile(G.BindDualValues(m.Params...)); err != nil {
 		return nil, err
@@ -125,20 +129,20 @@ func NewGradProgram(m *Model) (*Program, error) {
 }
 
 func (p *Program) readTerms() {
-	for _, t := range p.M.Terms {
+	for _, t := range p.m.Terms {
 		v := new(G.Value)
 		G.Read(t.Node, v)
 		p.terms = append(p.terms, v)
 	}
-	if p.M.Loss != nil && p.M.Term("loss") == nil {
+	if p.m.Loss != nil && p.m.Term(LossTerm) == nil {
 		v := new(G.Value)
-		G.Read(p.M.Loss, v)
+		G.Read(p.m.Loss, v)
 		p.terms = append(p.terms, v)
 	}
 	p.termVals = make([]float64, len(p.terms))
 }
 
-func (p *Program) compile(opts ...G.VMOpt) error { return p.compileOn(p.M.G, opts...) }
+func (p *Program) compile(opts ...G.VMOpt) error { return p.compileOn(p.m.G, opts...) }
 
 // compileOn compiles g (the model's graph or a subgraph of it); Gorgonia's
 // NewTapeMachine panics on some malformed graphs, which becomes an error.
@@ -161,7 +165,7 @@ func (p *Program) Run(x []float32, rng *rand.Rand, train bool) (err error) {
 			err = errors.Errorf("graph: run: %v", r)
 		}
 	}()
-	s := p.M.Shape
+	s := p.m.Shape
 	if len(x) != s.Batch*s.In {
 		return errors.Errorf("graph: run: minibatch has %d values, want %d×%d", len(x), s.Batch, s.In)
 	}
@@ -173,14 +177,14 @@ func (p *Program) Run(x []float32, rng *rand.Rand, train bool) (err error) {
 
 // Feed fills and sets every input without running.
 func (p *Program) Feed(x []float32, rng *rand.Rand, train bool) error {
-	for _, in := range p.M.Inputs {
-		n := p.M.Shape.Batch * in.Cols
+	for _, in := range p.m.Inputs {
+		n := p.m.Shape.Batch * in.Cols
 		if in.buf == nil {
 			in.buf = make([]float64, n)
-			if p.M.Dtype == tensor.Float32 {
-				in.val = tensor.New(tensor.WithShape(p.M.Shape.Batch, in.Cols), tensor.WithBacking(make([]float32, n)))
+			if p.m.Dtype == tensor.Float32 {
+				in.val = tensor.New(tensor.WithShape(p.m.Shape.Batch, in.Cols), tensor.WithBacking(make([]float32, n)))
 			} else {
-				in.val = tensor.New(tensor.WithShape(p.M.Shape.Batch, in.Cols), tensor.WithBacking(make([]float64, n)))
+				in.val = tensor.New(tensor.WithShape(p.m.Shape.Batch, in.Cols), tensor.WithBacking(make([]float64, n)))
 			}
 		}
 		in.Fill(in.buf, x, rng, train)
@@ -249,15 +253,15 @@ func scalarOf(v G.Value) float64 {
 	panic(fmt.Sprintf("graph: value %v is not a scalar", v))
 }
 
-// Term returns the value of the named term from the last Run ("loss" is
+// Term returns the value of the named term from the last Run (LossTerm is
 // always available). ok is false for an unknown name.
-func (p *Program) Term(name string) (v float64, ok bool) {
-	for i, t := range p.M.Terms {
+func (p *Program) Term(name Term) (v float64, ok bool) {
+	for i, t := range p.m.Terms {
 		if t.Name == name {
 			return p.termVals[i], true
 		}
 	}
-	if name == "loss" && p.M.Loss != nil {
+	if name == LossTerm && p.m.Loss != nil {
 		return p.termVals[len(p.termVals)-1], true
 	}
 	return 0, false
@@ -265,10 +269,47 @@ func (p *Program) Term(name string) (v float64, ok bool) {
 
 // Loss returns the loss of the last Run.
 func (p *Program) Loss() float64 {
-	v, _ := p.Term("loss")
+	v, _ := p.Term(LossTerm)
 	return v
 }
 
-// Output returns the named output of the last Run (Batch×cols, row-major).
-// The slice is reused by the next Run.
-func (p *Program) Output(name string) []float64 { return p.outVals[name] }
+// Output returns the named output of the last Run (Batch×cols, row-major),
+// or nil when the program was not compiled to compute it. The slice is
+// reused by the next Run.
+func (p *Program) Output(name Output) []float64 { return p.outVals[name] }
+
+// OutputNode returns the model's named output node, or nil. On a program
+// that does not compute the output (see NewEvaluator; a training program
+// computes only the nodes its step needs) its value may be stale; read it
+// with G.Read semantics in mind.
+func (p *Program) OutputNode(name Output) *G.Node { return p.m.Output(name) }
+
+// Shape returns the shape the program's model was built for.
+func (p *Program) Shape() Shape { return p.m.Shape }
+
+// Batch returns the number of examples per run.
+func (p *Program) Batch() int { return p.m.Shape.Batch }
+
+// Dtype returns the element type of the program's model.
+func (p *Program) Dtype() tensor.Dtype { return p.m.Dtype }
+
+// Params returns the model's parameter nodes, in declaration order (the
+// order of the solver's state).
+func (p *Program) Params() []*G.Node { return p.m.Params }
+
+// Terms lists the model's terms, in declaration order (LossTerm excluded
+// unless the model declares it).
+func (p *Program) Terms() []Term {
+	names := make([]Term, len(p.m.Terms))
+	for i, t := range p.m.Terms {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// BeginEpoch calls the model's schedules before epoch (0-based) of epochs.
+func (p *Program) BeginEpoch(epoch, epochs int) {
+	for _, f := range p.m.Schedules {
+		f(epoch, epochs)
+	}
+}

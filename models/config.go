@@ -1,14 +1,19 @@
 package models
 
 import (
-	"flag"
+	"encoding/json"
 	"fmt"
+	"math"
+	"sort"
 
 	"github.com/pkg/errors"
 )
 
-// Config holds every model hyperparameter. A model reads only the fields
-// named in its Spec's Hypers.
+// Config is the record of a model's hyperparameters, as saved in a run
+// folder's config.json. Its fields are shared by name between the models,
+// but each model reads only those its Spec lists in Hypers, gives them its
+// own meaning (Spec.Usage) and its own rules (Spec.Check): Beta, say, is the
+// KL-sparsity weight of "sparse" and the β of "vae".
 type Config struct {
 	Model      string  `json:"model"`
 	Hidden     int     `json:"hidden"`      // hidden (code) units
@@ -26,6 +31,114 @@ type Config struct {
 	Noise      string  `json:"noise"`       // denoising: gaussian, masking, saltpepper
 	NoiseLevel float64 `json:"noise_level"` // σ (gaussian) or corrupted fraction
 	Latent     int     `json:"latent"`      // VAE latent size
+
+	// Package is the import path of the Go package that registers the
+	// model, for models added with Extend (empty for the zoo's own): a
+	// program that loads the run must link it in.
+	Package string `json:"package,omitempty"`
+	// Extras holds the hyperparameters that Extend declared.
+	Extras Extras `json:"extras,omitzero"`
+}
+
+// Extra returns the value of the hyperparameter name declared by Extend
+// (0 when c does not hold it).
+func (c Config) Extra(name string) float64 {
+	v, _ := c.Extras.Get(name)
+	return v
+}
+
+// MaxExtras is the number of hyperparameters Extend can add to a model.
+const MaxExtras = 8
+
+// Extras are named float64 hyperparameters declared by Extend, kept sorted
+// by name. The zero value holds none. Extras is comparable, so Configs can
+// be compared with ==, and it is saved as a JSON object.
+type Extras struct {
+	n     int
+	names [MaxExtras]string
+	vals  [MaxExtras]float64
+}
+
+// Len returns the number of extras held.
+func (e Extras) Len() int { return e.n }
+
+// IsZero reports whether e holds no extras.
+func (e Extras) IsZero() bool { return e.n == 0 }
+
+// Names lists the extras' names, sorted.
+func (e Extras) Names() []string { return append([]string(nil), e.names[:e.n]...) }
+
+// Get returns the named extra.
+func (e Extras) Get(name string) (float64, bool) {
+	if i, ok := e.find(name); ok {
+		return e.vals[i], true
+	}
+	return 0, false
+}
+
+// Set sets the named extra, adding it if new.
+func (e *Extras) Set(name string, v float64) error {
+	p, err := e.ptr(name)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+func (e Extras) find(name string) (int, bool) {
+	i := sort.SearchStrings(e.names[:e.n], name)
+	return i, i < e.n && e.names[i] == name
+}
+
+// ptr returns where the named extra lives, inserting it (as 0) in name
+// order if new: pointers handed out earlier may move then.
+func (e *Extras) ptr(name string) (*float64, error) {
+	i, ok := e.find(name)
+	if ok {
+		return &e.vals[i], nil
+	}
+	if e.n == MaxExtras {
+		return nil, errors.Errorf("models: more than %d extra hyperparameters (adding %q)", MaxExtras, name)
+	}
+	copy(e.names[i+1:e.n+1], e.names[i:e.n])
+	copy(e.vals[i+1:e.n+1], e.vals[i:e.n])
+	e.names[i], e.vals[i] = name, 0
+	e.n++
+	return &e.vals[i], nil
+}
+
+// MarshalJSON writes the extras as an object.
+func (e Extras) MarshalJSON() ([]byte, error) {
+	m := make(map[string]float64, e.n)
+	for i := 0; i < e.n; i++ {
+		m[e.names[i]] = e.vals[i]
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads an object written by MarshalJSON.
+func (e *Extras) UnmarshalJSON(b []byte) error {
+	var m map[string]float64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return errors.Wrap(err, "extras")
+	}
+	*e = Extras{}
+	for k, v := range m {
+		if err := e.Set(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FlagSet is what Bind needs of a flag set: the standard library's
+// *flag.FlagSet and pflag's *pflag.FlagSet both satisfy it.
+type FlagSet interface {
+	IntVar(p *int, name string, value int, usage string)
+	Float64Var(p *float64, name string, value float64, usage string)
+	StringVar(p *string, name string, value string, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
 }
 
 // Hyper describes one hyperparameter: its flag name and usage, and where it
@@ -34,30 +147,39 @@ type Hyper struct {
 	Name  string
 	Usage string
 	field func(c *Config) any // *int, *float64, *string or *bool
+	check func(c Config) error
 }
 
-// Hypers lists every hyperparameter a model may use.
-var Hypers = []Hyper{
-	{"hidden", "hidden (code) units", func(c *Config) any { return &c.Hidden }},
-	{"activation", "hidden activation: sigmoid, relu, tanh or linear", func(c *Config) any { return &c.Activation }},
-	{"loss", "reconstruction loss: bce (with logits) or mse", func(c *Config) any { return &c.Loss }},
-	{"lambda", "penalty weight λ", func(c *Config) any { return &c.Lambda }},
-	{"sparsity", "sparsity penalty: l1 or kl", func(c *Config) any { return &c.Sparsity }},
-	{"rho", "target mean activation ρ for --sparsity kl", func(c *Config) any { return &c.Rho }},
-	{"beta", "weight β of the KL term", func(c *Config) any { return &c.Beta }},
-	{"k", "units kept per example (top-K)", func(c *Config) any { return &c.K }},
-	{"alpha", "encode-time multiplier α: keep αk units when encoding", func(c *Config) any { return &c.Alpha }},
-	{"k-start", "k at the first epoch, annealed linearly to --k (0: off)", func(c *Config) any { return &c.KStart }},
-	{"tied", "tied weights: the decoder is the transpose of the encoder", func(c *Config) any { return &c.Tied }},
-	{"centre", "subtract a learned centre, initially the training mean, from the input", func(c *Config) any { return &c.Centre }},
-	{"noise", "corruption: gaussian, masking or saltpepper", func(c *Config) any { return &c.Noise }},
-	{"noise-level", "σ for gaussian noise, corrupted fraction for masking and saltpepper", func(c *Config) any { return &c.NoiseLevel }},
-	{"latent", "latent size of the VAE", func(c *Config) any { return &c.Latent }},
+// shared are the hyperparameters with a field of their own in Config, with
+// the range of values that any model accepts. Rules that tie values
+// together, or narrow them, belong to the model's Check.
+var shared = []Hyper{
+	{"hidden", "hidden (code) units", func(c *Config) any { return &c.Hidden }, func(c Config) error { return positive("hidden", c.Hidden) }},
+	{"activation", "hidden activation: sigmoid, relu, tanh or linear", func(c *Config) any { return &c.Activation },
+		func(c Config) error { return oneOf("activation", c.Activation, "sigmoid", "relu", "tanh", "linear") }},
+	{"loss", "reconstruction loss: bce (with logits) or mse", func(c *Config) any { return &c.Loss },
+		func(c Config) error { return oneOf("loss", c.Loss, "bce", "mse") }},
+	{"lambda", "penalty weight λ", func(c *Config) any { return &c.Lambda }, func(c Config) error { return nonNeg("lambda", c.Lambda) }},
+	{"sparsity", "sparsity penalty: l1 or kl", func(c *Config) any { return &c.Sparsity },
+		func(c Config) error { return oneOf("sparsity", c.Sparsity, "l1", "kl") }},
+	{"rho", "target mean activation ρ", func(c *Config) any { return &c.Rho }, nil},
+	{"beta", "weight β of a KL term", func(c *Config) any { return &c.Beta }, func(c Config) error { return nonNeg("beta", c.Beta) }},
+	{"k", "units kept per example", func(c *Config) any { return &c.K }, nil},
+	{"alpha", "encode-time multiplier α", func(c *Config) any { return &c.Alpha }, nil},
+	{"k-start", "k at the first epoch", func(c *Config) any { return &c.KStart }, nil},
+	{"tied", "tied weights: the decoder is the transpose of the encoder", func(c *Config) any { return &c.Tied }, nil},
+	{"centre", "subtract a learned centre, initially the training mean, from the input", func(c *Config) any { return &c.Centre }, nil},
+	{"noise", "corruption: gaussian, masking or saltpepper", func(c *Config) any { return &c.Noise }, nil},
+	{"noise-level", "σ for gaussian noise, corrupted fraction for masking and saltpepper", func(c *Config) any { return &c.NoiseLevel },
+		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
+	{"latent", "latent size", func(c *Config) any { return &c.Latent }, func(c Config) error { return positive("latent", c.Latent) }},
 }
 
-// LookupHyper returns the named hyperparameter.
+// LookupHyper returns the named hyperparameter among those with a field of
+// their own in Config, with its generic usage; Spec.Hyper gives a model's
+// own meaning of it.
 func LookupHyper(name string) (Hyper, bool) {
-	for _, h := range Hypers {
+	for _, h := range shared {
 		if h.Name == name {
 			return h, true
 		}
@@ -65,8 +187,29 @@ func LookupHyper(name string) (Hyper, bool) {
 	return Hyper{}, false
 }
 
+// extraHyper is the hyperparameter name stored in Config.Extras.
+func extraHyper(name, usage string) Hyper {
+	return Hyper{Name: name, Usage: usage,
+		field: func(c *Config) any {
+			p, err := c.Extras.ptr(name)
+			if err != nil {
+				return nil
+			}
+			return p
+		},
+		check: func(c Config) error {
+			if v := c.Extra(name); math.IsNaN(v) || math.IsInf(v, 0) {
+				return errors.Errorf("invalid --%s %g: must be finite", name, v)
+			}
+			return nil
+		}}
+}
+
 // Value returns the hyperparameter's value in c.
 func (h Hyper) Value(c Config) any {
+	if h.field == nil {
+		return nil
+	}
 	switch p := h.field(&c).(type) {
 	case *int:
 		return *p
@@ -82,7 +225,10 @@ func (h Hyper) Value(c Config) any {
 
 // Bind registers the hyperparameter as a flag on fs, bound to c, with the
 // current value of c as its default.
-func (h Hyper) Bind(fs *flag.FlagSet, c *Config) {
+func (h Hyper) Bind(fs FlagSet, c *Config) {
+	if h.field == nil {
+		return
+	}
 	switch p := h.field(c).(type) {
 	case *int:
 		fs.IntVar(p, h.Name, *p, h.Usage)
@@ -95,87 +241,63 @@ func (h Hyper) Bind(fs *flag.FlagSet, c *Config) {
 	}
 }
 
+// Hyper returns the named hyperparameter of the model, with the model's
+// own usage text. ok is false when the model does not read it.
+func (s Spec) Hyper(name string) (h Hyper, ok bool) {
+	uses := false
+	for _, n := range s.Hypers {
+		uses = uses || n == name
+	}
+	if !uses {
+		return Hyper{}, false
+	}
+	for _, e := range s.extras {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	if h, ok = LookupHyper(name); !ok {
+		return Hyper{}, false
+	}
+	if u, ok := s.Usage[name]; ok {
+		h.Usage = u
+	}
+	return h, true
+}
+
 // BindFlags registers the flags of every hyperparameter the model uses,
-// with c's values as defaults.
-func (s Spec) BindFlags(fs *flag.FlagSet, c *Config) {
+// with c's values as defaults. c should start from the model's Defaults
+// (which hold every extra of an extended model).
+func (s Spec) BindFlags(fs FlagSet, c *Config) {
 	for _, name := range s.Hypers {
-		if h, ok := LookupHyper(name); ok {
+		if h, ok := s.Hyper(name); ok {
 			h.Bind(fs, c)
 		}
 	}
 }
 
-func oneOf(name, v string, allowed ...string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
+// Validate checks c for the model: the range of every hyperparameter the
+// model reads, then the model's own rules (Spec.Check). All the problems
+// found are reported in one error.
+func (s Spec) Validate(c Config) error {
+	var errs []error
+	for _, name := range s.Hypers {
+		h, ok := s.Hyper(name)
+		if !ok {
+			errs = append(errs, errors.Errorf("unknown hyperparameter %q", name))
+			continue
+		}
+		if h.check != nil {
+			if err := h.check(c); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
-	return errors.Errorf("invalid --%s %q (want one of %v)", name, v, allowed)
-}
-
-// Validate checks the hyperparameters that the model uses.
-func (s Spec) Validate(c Config) error {
-	uses := map[string]bool{}
-	for _, h := range s.Hypers {
-		uses[h] = true
-	}
-	var errs []error
-	check := func(name string, err error) {
-		if uses[name] && err != nil {
+	if s.Check != nil {
+		if err := s.Check(c); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	positive := func(name string, v int) error {
-		if v <= 0 {
-			return errors.Errorf("invalid --%s %d: must be positive", name, v)
-		}
-		return nil
-	}
-	nonNeg := func(name string, v float64) error {
-		if v < 0 || v != v {
-			return errors.Errorf("invalid --%s %g: must be ≥ 0", name, v)
-		}
-		return nil
-	}
-	check("hidden", positive("hidden", c.Hidden))
-	check("activation", oneOf("activation", c.Activation, "sigmoid", "relu", "tanh", "linear"))
-	check("loss", oneOf("loss", c.Loss, "bce", "mse"))
-	check("lambda", nonNeg("lambda", c.Lambda))
-	check("sparsity", oneOf("sparsity", c.Sparsity, "l1", "kl"))
-	if uses["sparsity"] && c.Sparsity == "kl" {
-		if c.Rho <= 0 || c.Rho >= 1 {
-			errs = append(errs, errors.Errorf("invalid --rho %g: must be in (0,1)", c.Rho))
-		}
-		if c.Activation != "sigmoid" {
-			errs = append(errs, errors.Errorf("--sparsity kl needs --activation sigmoid (mean activations must lie in (0,1)), got %q", c.Activation))
-		}
-	}
-	check("beta", nonNeg("beta", c.Beta))
-	if uses["k"] {
-		if c.K <= 0 || c.K > c.Hidden {
-			errs = append(errs, errors.Errorf("invalid --k %d: must be in 1..hidden (%d)", c.K, c.Hidden))
-		}
-		if c.Alpha < 1 {
-			errs = append(errs, errors.Errorf("invalid --alpha %g: must be ≥ 1", c.Alpha))
-		}
-		if c.KStart != 0 && (c.KStart < c.K || c.KStart > c.Hidden) {
-			errs = append(errs, errors.Errorf("invalid --k-start %d: must be 0 or in k..hidden (%d..%d)", c.KStart, c.K, c.Hidden))
-		}
-	}
-	if uses["noise"] {
-		switch c.Noise {
-		case "gaussian":
-			check("noise-level", nonNeg("noise-level", c.NoiseLevel))
-		case "masking", "saltpepper":
-			if c.NoiseLevel < 0 || c.NoiseLevel >= 1 || c.NoiseLevel != c.NoiseLevel {
-				errs = append(errs, errors.Errorf("invalid --noise-level %g for %s noise: must be in [0,1)", c.NoiseLevel, c.Noise))
-			}
-		default:
-			errs = append(errs, errors.Errorf("invalid --noise %q (want gaussian, masking or saltpepper)", c.Noise))
-		}
-	}
-	check("latent", positive("latent", c.Latent))
 	if len(errs) == 0 {
 		return nil
 	}
@@ -193,8 +315,49 @@ func (s Spec) Validate(c Config) error {
 func (s Spec) String() string {
 	out := s.Name
 	for _, name := range s.Hypers {
-		h, _ := LookupHyper(name)
+		h, _ := s.Hyper(name)
 		out += fmt.Sprintf(" --%s=%v", name, h.Value(s.Defaults))
 	}
 	return out
+}
+
+// checks joins the errors of a model's rules into one (nil when all pass).
+func checks(errs ...error) error {
+	var msg string
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		if msg != "" {
+			msg += "; "
+		}
+		msg += e.Error()
+	}
+	if msg == "" {
+		return nil
+	}
+	return errors.New(msg)
+}
+
+func oneOf(name, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return errors.Errorf("invalid --%s %q (want one of %v)", name, v, allowed)
+}
+
+func positive(name string, v int) error {
+	if v <= 0 {
+		return errors.Errorf("invalid --%s %d: must be positive", name, v)
+	}
+	return nil
+}
+
+func nonNeg(name string, v float64) error {
+	if v < 0 || v != v {
+		return errors.Errorf("invalid --%s %g: must be ≥ 0", name, v)
+	}
+	return nil
 }

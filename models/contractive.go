@@ -16,12 +16,13 @@ func init() {
 		Name:     "contractive",
 		Doc:      "contractive autoencoder: BCE + λ·‖∂h/∂x‖²_F (analytic Jacobian penalty)",
 		Hypers:   []string{"hidden", "activation", "loss", "lambda"},
+		Usage:    map[string]string{"lambda": "weight λ of the Jacobian penalty ‖∂h/∂x‖²_F"},
 		Defaults: Config{Hidden: 256, Activation: "sigmoid", Loss: "bce", Lambda: 0.1},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
 			h, enc := encode(b, c, x)
 			reconstruct(b, c, h, x)
-			b.Objective("penalty", b.Scale(c.Lambda, b.Must(losses.Contractive(c.Activation, h, enc.W))))
+			b.Objective(graph.PenaltyTerm, b.Scale(c.Lambda, b.Must(losses.Contractive(c.Activation, h, enc.W))))
 		},
 	})
 }

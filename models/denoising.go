@@ -5,6 +5,7 @@ import (
 
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/pkg/errors"
 )
 
 // The denoising autoencoder (Vincent et al. 2008): encode a corrupted copy
@@ -17,9 +18,14 @@ import (
 //	loss = BCE(x̂, x)
 func init() {
 	Register(Spec{
-		Name:     "denoising",
-		Doc:      "denoising autoencoder: reconstruct x from a corrupted x̃ (gaussian, masking, salt-and-pepper)",
-		Hypers:   []string{"hidden", "activation", "loss", "noise", "noise-level"},
+		Name:   "denoising",
+		Doc:    "denoising autoencoder: reconstruct x from a corrupted x̃ (gaussian, masking, salt-and-pepper)",
+		Hypers: []string{"hidden", "activation", "loss", "noise", "noise-level"},
+		Usage: map[string]string{
+			"noise":       "corruption q(x̃|x): gaussian, masking or saltpepper",
+			"noise-level": "σ for gaussian noise, corrupted fraction ν for masking and saltpepper",
+		},
+		Check:    checkDenoising,
 		Defaults: Config{Hidden: 256, Activation: "sigmoid", Loss: "bce", Noise: "masking", NoiseLevel: 0.25},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
@@ -28,6 +34,21 @@ func init() {
 			reconstruct(b, c, h, x)
 		},
 	})
+}
+
+// checkDenoising: the corruption is known and its level is a fraction for
+// masking and salt-and-pepper noise.
+func checkDenoising(c Config) error {
+	switch c.Noise {
+	case "gaussian":
+		return nil // any σ ≥ 0
+	case "masking", "saltpepper":
+		if c.NoiseLevel < 0 || c.NoiseLevel >= 1 || c.NoiseLevel != c.NoiseLevel {
+			return errors.Errorf("invalid --noise-level %g for %s noise: must be in [0,1)", c.NoiseLevel, c.Noise)
+		}
+		return nil
+	}
+	return errors.Errorf("invalid --noise %q (want gaussian, masking or saltpepper)", c.Noise)
 }
 
 // corrupter fills an input with a corrupted copy of the minibatch when

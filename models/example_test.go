@@ -14,13 +14,18 @@ import (
 )
 
 // A researcher adds a penalty of their own — an L2 activity penalty
-// λ·mean_n Σ_j h_j² — to the plain autoencoder, as a graph node, and trains
-// the new model like any other.
+// γ·mean_n Σ_j h_j², with a new hyperparameter γ — to the plain
+// autoencoder, as a graph node, and trains the new model like any other.
+// Its runs record γ and this package's import path in config.json.
 func Example_customPenalty() {
-	err := models.Extend("plain", "plain-l2code", "plain AE + λ·Σ_j h_j²", func(c models.Config, b *graph.Builder) {
-		h := b.Model().Outputs["code"]
-		sq := b.Must(G.Square(h))
-		b.Objective("penalty", b.Scale(c.Lambda, b.Must(losses.BatchMean(sq))))
+	err := models.Extend(models.Extension{
+		Base: "plain", Name: "plain-l2code", Doc: "plain AE + γ·Σ_j h_j²",
+		Hypers: []models.NewHyper{{Name: "gamma", Usage: "weight γ of the L2 activity penalty", Default: 0.01}},
+		Declare: func(c models.Config, b *graph.Builder) {
+			h := b.Declared(graph.Code) // the base model's code
+			sq := b.Must(G.Square(h))
+			b.Objective(graph.PenaltyTerm, b.Scale(c.Extra("gamma"), b.Must(losses.BatchMean(sq))))
+		},
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -28,7 +33,8 @@ func Example_customPenalty() {
 	}
 
 	c, _ := models.Defaults("plain-l2code")
-	c.Hidden, c.Lambda = 32, 0.05
+	c.Hidden = 32
+	c.Extras.Set("gamma", 0.05)
 	trainSet, testSet, _ := data.LoadMNIST(data.Testdata(), 500, 100)
 	o := train.DefaultOptions()
 	o.Epochs, o.Batch = 1, 50
@@ -44,14 +50,16 @@ func Example_customPenalty() {
 	m, _ := t.Eval.Evaluate(t.Test)
 	var names []string
 	for name := range m.Terms {
-		names = append(names, name)
+		names = append(names, string(name))
 	}
 	sort.Strings(names)
 	fmt.Println("terms:", names)
-	fmt.Println("loss = recon + penalty:", fmt.Sprintf("%.3f", m.Loss) == fmt.Sprintf("%.3f", m.Terms["recon"]+m.Terms["penalty"]))
-	fmt.Println("penalty > 0:", m.Terms["penalty"] > 0)
+	fmt.Println("loss = recon + penalty:", fmt.Sprintf("%.3f", m.Loss) == fmt.Sprintf("%.3f", m.Terms[graph.ReconTerm]+m.Terms[graph.PenaltyTerm]))
+	fmt.Println("penalty > 0:", m.Terms[graph.PenaltyTerm] > 0)
+	fmt.Println("registered by:", c.Package)
 	// Output:
 	// terms: [penalty recon]
 	// loss = recon + penalty: true
 	// penalty > 0: true
+	// registered by: github.com/aezoo/aezoo/models_test
 }

@@ -19,15 +19,16 @@ func init() {
 		Name:     "lineardae",
 		Doc:      "linear denoising autoencoder (Gaussian noise, squared error): the closed-form case",
 		Hypers:   []string{"hidden", "noise-level"},
+		Usage:    map[string]string{"noise-level": "σ of the Gaussian input noise"},
 		Defaults: Config{Hidden: 32, Activation: "linear", Loss: "mse", Noise: "gaussian", NoiseLevel: 0.1},
 		Declare: func(c Config, b *graph.Builder) {
 			c.Activation, c.Loss, c.Noise = "linear", "mse", "gaussian"
 			x := b.Batch("x")
 			xt := b.Input("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: "gaussian", Level: c.NoiseLevel}))
 			enc := b.Dense("enc", xt, c.Hidden)
-			h := b.Output("code", enc.Pre)
-			xhat := b.Output("recon", b.Dense("dec", h, b.Shape().In).Pre)
-			b.Objective("recon", b.Must(losses.SquaredError(xhat, x)))
+			h := b.Output(graph.Code, enc.Pre)
+			xhat := b.Output(graph.Recon, b.Dense("dec", h, b.Shape().In).Pre)
+			b.Objective(graph.ReconTerm, b.Must(losses.SquaredError(xhat, x)))
 		},
 	})
 }

@@ -64,7 +64,7 @@ func TestGradients(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 8))
 			s := graph.Shape{In: 6, Batch: 4}
-			m, err := Build(tc.cfg, s, graph.Float64, nil, rng)
+			m, err := Build(tc.cfg, s, graph.Float64(), nil, rng)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: defaults invalid: %v", name, err)
 		}
 		for _, h := range s.Hypers {
-			if _, ok := LookupHyper(h); !ok {
+			if _, ok := s.Hyper(h); !ok {
 				t.Errorf("%s: unknown hyperparameter %q", name, h)
 			}
 		}

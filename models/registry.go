@@ -1,8 +1,11 @@
 package models
 
 import (
+	"maps"
 	"math/rand/v2"
+	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/aezoo/aezoo/graph"
 	"github.com/pkg/errors"
@@ -10,17 +13,30 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Spec describes a registered model.
+// Spec describes a registered model. The model's file owns its
+// hyperparameters: which it reads (Hypers), what they mean for it (Usage)
+// and which values it accepts (Check).
 type Spec struct {
-	Name     string
-	Doc      string   // one line
-	Hypers   []string // flag names of the hyperparameters the model reads
-	Defaults Config   // default hyperparameters (Model is set to Name)
+	Name   string
+	Doc    string   // one line
+	Hypers []string // flag names of the hyperparameters the model reads
+	// Usage gives the model's own meaning of a hyperparameter, by flag
+	// name, where it is narrower than the generic one.
+	Usage    map[string]string
+	Defaults Config // default hyperparameters (Model is set to Name)
+	// Check enforces the model's rules on a config whose hyperparameters
+	// are each in range (see Validate); nil accepts every such config.
+	Check func(c Config) error
 	// Declare declares the model's graph on b.
 	Declare func(c Config, b *graph.Builder)
 	// Decoder, for generative models, declares the decoder alone from a
-	// latent code z (Batch×Latent), naming its "recon" output.
+	// latent code z (Batch×Latent), naming its graph.Recon output.
 	Decoder func(c Config, b *graph.Builder, z *G.Node)
+	// Package is the import path of the Go package that registers the
+	// model, when it is not package models (set by Extend).
+	Package string
+
+	extras []Hyper // hyperparameters declared by Extend
 }
 
 var registry = map[string]Spec{}
@@ -32,6 +48,7 @@ func Register(s Spec) {
 		panic("models: duplicate model " + s.Name)
 	}
 	s.Defaults.Model = s.Name
+	s.Defaults.Package = s.Package
 	registry[s.Name] = s
 }
 
@@ -65,6 +82,21 @@ func Lookup(name string) (Spec, error) {
 	return s, nil
 }
 
+// SpecOf returns the model of a config, typically one read from a run
+// folder. When the model is not registered in this program but the config
+// names the Go package that registers it, the error says to link that
+// package in.
+func SpecOf(c Config) (Spec, error) {
+	s, ok := registry[c.Model]
+	if ok {
+		return s, nil
+	}
+	if c.Package != "" {
+		return Spec{}, errors.Errorf("model %q is registered by Go package %s, which this program does not link in: add `import _ %q` to the program (e.g. cmd/zoo) and rebuild", c.Model, c.Package, c.Package)
+	}
+	return Lookup(c.Model)
+}
+
 // Defaults returns the named model's default config.
 func Defaults(name string) (Config, error) {
 	s, err := Lookup(name)
@@ -78,7 +110,7 @@ func Defaults(name string) (Config, error) {
 // Parameters come from store when it holds them, else are initialized from
 // rng and added to it.
 func Build(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, rng *rand.Rand) (*graph.Model, error) {
-	spec, err := Lookup(c.Model)
+	spec, err := SpecOf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -91,9 +123,9 @@ func Build(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, rng *ra
 
 // BuildDecoder declares the decoder of a generative model alone: an input
 // "z" of c.Latent columns, filled by fill before every run, and the
-// "recon" output. The parameters must already be in store.
+// graph.Recon output. The parameters must already be in store.
 func BuildDecoder(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, fill graph.Filler) (*graph.Model, error) {
-	spec, err := Lookup(c.Model)
+	spec, err := SpecOf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -110,31 +142,112 @@ func BuildDecoder(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, 
 	return m, errors.Wrapf(err, "building the %s decoder", c.Model)
 }
 
-// Extend registers a new model named name: the base model's graph plus the
-// nodes that extra declares — typically a new penalty term, built from the
-// base model's outputs (b.Model().Outputs["code"], …). The new model has the
-// base model's hyperparameters and defaults, and also reads "lambda".
-func Extend(base, name, doc string, extra func(c Config, b *graph.Builder)) error {
-	s, err := Lookup(base)
+// Extension describes a model made of a registered one plus nodes of its
+// own — typically a new penalty term.
+type Extension struct {
+	Base string // the registered model extended
+	Name string // the new model's name
+	Doc  string // one line
+	// Hypers are new float64 hyperparameters (at most MaxExtras), read with
+	// Config.Extra and set with --name flags; their names must differ from
+	// the base model's.
+	Hypers []NewHyper
+	// Check, if set, enforces rules on the new hyperparameters, after the
+	// base model's.
+	Check func(c Config) error
+	// Declare declares the extra nodes, after the base model's graph; it
+	// reads the base's outputs with b.Declared (e.g. graph.Code).
+	Declare func(c Config, b *graph.Builder)
+	// Package is the import path of the package calling Extend, saved in
+	// run folders so that a program lacking the model can say what to link
+	// in. Empty: found from the caller.
+	Package string
+}
+
+// NewHyper is a hyperparameter declared by Extend.
+type NewHyper struct {
+	Name    string
+	Usage   string
+	Default float64
+}
+
+// Extend registers the model e describes: the base model's graph,
+// hyperparameters, defaults and rules, plus e's. Runs of the new model
+// save its package's import path and its extras in config.json; `zoo eval`
+// reloads them when that package is linked in (imported for its side
+// effect of calling Extend, typically from an init function).
+func Extend(e Extension) error {
+	s, err := Lookup(e.Base)
 	if err != nil {
 		return err
 	}
-	if _, dup := registry[name]; dup {
-		return errors.Errorf("model %q is already registered", name)
+	if _, dup := registry[e.Name]; dup || e.Name == "" {
+		return errors.Errorf("model %q is already registered or unnamed", e.Name)
 	}
-	declare := s.Declare
-	s.Name, s.Doc = name, doc
+	if e.Declare == nil {
+		return errors.Errorf("extension %s declares nothing", e.Name)
+	}
+	if e.Package == "" {
+		e.Package = callerPackage(2)
+	}
+	hypers := append([]string(nil), s.Hypers...)
+	extras := append([]Hyper(nil), s.extras...)
+	defaults := s.Defaults
+	for _, h := range e.Hypers {
+		if _, taken := s.Hyper(h.Name); taken || h.Name == "" {
+			return errors.Errorf("extension %s: hyperparameter %q is empty or already one of %s's", e.Name, h.Name, e.Base)
+		}
+		if _, shared := LookupHyper(h.Name); shared {
+			return errors.Errorf("extension %s: hyperparameter %q is a Config field; name the new one differently", e.Name, h.Name)
+		}
+		if err := defaults.Extras.Set(h.Name, h.Default); err != nil {
+			return errors.Wrapf(err, "extension %s", e.Name)
+		}
+		hypers = append(hypers, h.Name)
+		extras = append(extras, extraHyper(h.Name, h.Usage))
+	}
+	declare, check := s.Declare, s.Check
+	s.Name, s.Doc, s.Package = e.Name, e.Doc, e.Package
+	s.Hypers, s.extras, s.Defaults = hypers, extras, defaults
+	if s.Usage != nil {
+		s.Usage = maps.Clone(s.Usage)
+	}
 	s.Declare = func(c Config, b *graph.Builder) {
 		declare(c, b)
-		extra(c, b)
+		e.Declare(c, b)
 	}
-	hasLambda := false
-	for _, h := range s.Hypers {
-		hasLambda = hasLambda || h == "lambda"
-	}
-	if !hasLambda {
-		s.Hypers = append(append([]string(nil), s.Hypers...), "lambda")
+	s.Check = func(c Config) error {
+		var errs []error
+		if check != nil {
+			errs = append(errs, check(c))
+		}
+		if e.Check != nil {
+			errs = append(errs, e.Check(c))
+		}
+		return checks(errs...)
 	}
 	Register(s)
 	return nil
+}
+
+// callerPackage returns the import path of the package of the function
+// skip frames above it.
+func callerPackage(skip int) string {
+	pc, _, _, ok := runtime.Caller(skip)
+	if !ok {
+		return ""
+	}
+	f := runtime.FuncForPC(pc)
+	if f == nil {
+		return ""
+	}
+	name := f.Name() // e.g. example.com/mod/pkg.init.0 or example.com/mod/pkg.(*T).f
+	slash := strings.LastIndex(name, "/")
+	if dot := strings.Index(name[slash+1:], "."); dot >= 0 {
+		name = name[:slash+1+dot]
+	}
+	if name == "main" {
+		return "" // a command cannot be imported: nothing to link in
+	}
+	return name
 }

@@ -101,17 +101,17 @@ func TestEveryModelTrains(t *testing.T) {
 func TestVAELossIsBCEPlusKL(t *testing.T) {
 	r := trainSmall(t, small("vae"), 2)
 	m := r.after
-	if d := m.Loss - (m.Terms["recon"] + m.Terms["kl"]); math.Abs(d) > 1e-4*m.Loss {
-		t.Errorf("loss %v ≠ recon %v + kl %v", m.Loss, m.Terms["recon"], m.Terms["kl"])
+	if d := m.Loss - (m.Terms[graph.ReconTerm] + m.Terms[graph.KLTerm]); math.Abs(d) > 1e-4*m.Loss {
+		t.Errorf("loss %v ≠ recon %v + kl %v", m.Loss, m.Terms[graph.ReconTerm], m.Terms[graph.KLTerm])
 	}
-	if d := m.BCEPerImage - m.Terms["recon"]; math.Abs(d) > 1e-4*m.BCEPerImage {
-		t.Errorf("recon term %v ≠ BCE per image %v", m.Terms["recon"], m.BCEPerImage)
+	if d := m.BCEPerImage - m.Terms[graph.ReconTerm]; math.Abs(d) > 1e-4*m.BCEPerImage {
+		t.Errorf("recon term %v ≠ BCE per image %v", m.Terms[graph.ReconTerm], m.BCEPerImage)
 	}
-	if m.Terms["kl"] <= 0 {
-		t.Errorf("KL %v should be positive", m.Terms["kl"])
+	if m.Terms[graph.KLTerm] <= 0 {
+		t.Errorf("KL %v should be positive", m.Terms[graph.KLTerm])
 	}
 	f := zoo.Figures(m)
-	if f["test_elbo"] != -(m.Terms["recon"] + m.Terms["kl"]) {
+	if f["test_elbo"] != -(m.Terms[graph.ReconTerm] + m.Terms[graph.KLTerm]) {
 		t.Errorf("ELBO figure %v", f["test_elbo"])
 	}
 }
@@ -122,7 +122,7 @@ func TestVAEZeroNoiseIsDeterministic(t *testing.T) {
 	c := small("vae")
 	store := graph.NewStore()
 	s := graph.Shape{In: 784, Batch: 4}
-	m, err := models.Build(c, s, graph.Float64, store, rand.New(rand.NewPCG(1, 1)))
+	m, err := models.Build(c, s, graph.Float64(), store, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestVAEZeroNoiseIsDeterministic(t *testing.T) {
 			in.Fill = func(dst []float64, _ []float32, _ *rand.Rand, _ bool) { clear(dst) }
 		}
 	}
-	p, err := graph.NewEvaluator(m)
+	p, err := graph.NewEvaluator(m, graph.Recon, graph.Code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,18 +140,18 @@ func TestVAEZeroNoiseIsDeterministic(t *testing.T) {
 	if err := p.Run(x, rand.New(rand.NewPCG(1, 2)), true); err != nil {
 		t.Fatal(err)
 	}
-	first := append([]float64(nil), p.Output("recon")...)
-	mu := append([]float64(nil), p.Output("code")...)
+	first := append([]float64(nil), p.Output(graph.Recon)...)
+	mu := append([]float64(nil), p.Output(graph.Code)...)
 	if err := p.Run(x, rand.New(rand.NewPCG(99, 100)), true); err != nil {
 		t.Fatal(err)
 	}
-	for i, v := range p.Output("recon") {
+	for i, v := range p.Output(graph.Recon) {
 		if v != first[i] {
 			t.Fatalf("ε = 0 but the reconstruction changed with the generator at %d", i)
 		}
 	}
 	// The decoder applied to μ gives the same images.
-	g, err := zoo.NewGenerator(c, graph.Float64, store, 784)
+	g, err := zoo.NewGenerator(c, graph.Float64(), store, 784)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,10 +177,10 @@ func TestVAEZeroNoiseIsDeterministic(t *testing.T) {
 func TestVAESamplesFromPrior(t *testing.T) {
 	c := small("vae")
 	store := graph.NewStore()
-	if _, err := models.Build(c, graph.Shape{In: 784, Batch: 1}, graph.Float64, store, rand.New(rand.NewPCG(3, 3))); err != nil {
+	if _, err := models.Build(c, graph.Shape{In: 784, Batch: 1}, graph.Float64(), store, rand.New(rand.NewPCG(3, 3))); err != nil {
 		t.Fatal(err)
 	}
-	g, err := zoo.NewGenerator(c, graph.Float64, store, 784)
+	g, err := zoo.NewGenerator(c, graph.Float64(), store, 784)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,33 +18,37 @@ import (
 //	loss   = BCE(x̂, x) + β·KL(N(μ, σ²) ‖ N(0, I))      (per image: −ELBO for β = 1)
 func init() {
 	Register(Spec{
-		Name:     "vae",
-		Doc:      "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I); sample from the prior",
-		Hypers:   []string{"hidden", "latent", "beta"},
+		Name:   "vae",
+		Doc:    "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I); sample from the prior",
+		Hypers: []string{"hidden", "latent", "beta"},
+		Usage: map[string]string{
+			"hidden": "units of the encoder's and the decoder's hidden layer",
+			"latent": "size of the latent code z",
+			"beta":   "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
+		},
 		Defaults: Config{Hidden: 400, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
 			eps := b.Input("eps", c.Latent, standardNormal)
 			e := b.Act("relu", b.Dense("enc", x, c.Hidden).Pre)
-			mu := b.Output("code", b.Dense("mu", e, c.Latent).Pre)
-			logVar := b.Output("logvar", b.Dense("logvar", e, c.Latent).Pre)
+			mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
+			logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)
 			sigma := b.Must(G.Exp(b.Scale(0.5, logVar)))
 			z := b.Must(G.Add(mu, b.Must(G.HadamardProd(sigma, eps))))
-			vaeDecoder(c, b, z)
-			b.Objective("recon", b.Must(losses.BCEWithLogits(b.Model().Outputs["logits"], x)))
-			kl := b.Monitor("kl", b.Must(losses.GaussianKL(mu, logVar)))
-			b.Objective("penalty", b.Scale(c.Beta, kl))
+			xhat := vaeDecoder(c, b, z)
+			b.Objective(graph.ReconTerm, b.Must(losses.BCEWithLogits(xhat.logits, x)))
+			kl := b.Monitor(graph.KLTerm, b.Must(losses.GaussianKL(mu, logVar)))
+			b.Objective(graph.PenaltyTerm, b.Scale(c.Beta, kl))
 		},
-		Decoder: vaeDecoder,
+		Decoder: func(c Config, b *graph.Builder, z *G.Node) { vaeDecoder(c, b, z) },
 	})
 }
 
-// vaeDecoder declares x̂ = sigmoid(relu(z·V + c)·U + d), naming "logits"
-// and "recon".
-func vaeDecoder(c Config, b *graph.Builder, z *G.Node) {
+// vaeDecoder declares x̂ = sigmoid(relu(z·V + c)·U + d), naming the Logits
+// and Recon outputs.
+func vaeDecoder(c Config, b *graph.Builder, z *G.Node) decoded {
 	d := b.Act("relu", b.Dense("dec1", z, c.Hidden).Pre)
-	l := b.Output("logits", b.Dense("dec", d, b.Shape().In).Pre)
-	b.Output("recon", b.Act("sigmoid", l))
+	return bernoulli(b, b.Dense("dec", d, b.Shape().In).Pre)
 }
 
 // standardNormal fills ε ~ N(0, I) (in training and evaluation alike: the

@@ -29,7 +29,7 @@ func (t *Trainer) State() (ckpt.State, ckpt.Moments, error) {
 		st.Perm = append([]int(nil), t.idx...)
 	}
 	mom := ckpt.Moments{M: map[string]*tensor.Dense{}, V: map[string]*tensor.Dense{}}
-	for i, p := range t.Prog.M.Params {
+	for i, p := range t.Prog.Params() {
 		m, v := t.Adam.Moments(i)
 		if m == nil {
 			continue
@@ -71,9 +71,9 @@ func (t *Trainer) Restore(st ckpt.State, mom ckpt.Moments) error {
 		return errors.Wrap(err, "checkpoint's generator state")
 	}
 	if st.AdamT > 0 {
-		n := len(t.Prog.M.Params)
+		n := len(t.Prog.Params())
 		ms, vs := make([]any, n), make([]any, n)
-		for i, p := range t.Prog.M.Params {
+		for i, p := range t.Prog.Params() {
 			m, v := mom.M[p.Name()], mom.V[p.Name()]
 			if m == nil || v == nil {
 				return errors.Errorf("checkpoint lacks the Adam state of %s", p.Name())

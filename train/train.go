@@ -76,17 +76,17 @@ func (o Options) Validate() error {
 
 // EpochLog is one line of metrics.jsonl.
 type EpochLog struct {
-	Epoch       int                `json:"epoch"`
-	Step        int                `json:"step"`
-	TrainLoss   float64            `json:"train_loss"`
-	TestLoss    float64            `json:"test_loss"`
-	TestRecon   float64            `json:"test_recon"`
-	TestPenalty float64            `json:"test_penalty"`
-	TestTerms   map[string]float64 `json:"test_terms"`
-	TestBCE     float64            `json:"test_bce_per_image"`
-	TestMSE     float64            `json:"test_mse_per_pixel"`
-	Seconds     float64            `json:"seconds"` // training time of this epoch (no evaluation)
-	SamplesPerS float64            `json:"samples_per_s"`
+	Epoch       int                    `json:"epoch"`
+	Step        int                    `json:"step"`
+	TrainLoss   float64                `json:"train_loss"`
+	TestLoss    float64                `json:"test_loss"`
+	TestRecon   float64                `json:"test_recon"`
+	TestPenalty float64                `json:"test_penalty"`
+	TestTerms   map[graph.Term]float64 `json:"test_terms"`
+	TestBCE     float64                `json:"test_bce_per_image"`
+	TestMSE     float64                `json:"test_mse_per_pixel"`
+	Seconds     float64                `json:"seconds"` // training time of this epoch (no evaluation)
+	SamplesPerS float64                `json:"samples_per_s"`
 }
 
 // Trainer trains one model. Create it with New, then call Run.
@@ -145,7 +145,10 @@ func New(c models.Config, o Options, trainSet, testSet *data.Dataset, store *gra
 	if testSet.D != trainSet.D {
 		return nil, errors.Errorf("test images have %d pixels, training images %d", testSet.D, trainSet.D)
 	}
-	dt, _ := graph.ParseDtype(o.Dtype)
+	dt, err := graph.ParseDtype(o.Dtype) // checked by Validate; kept honest here
+	if err != nil {
+		return nil, err
+	}
 	t := &Trainer{Config: c, Opt: o, Dtype: dt, Train: trainSet, Test: testSet, Store: store}
 	switch o.Binarize {
 	case "fixed":
@@ -192,9 +195,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 // current step, an error wrapping ctx.Err() that says where it stopped.
 func (t *Trainer) RunEpoch(ctx context.Context) error {
 	steps := t.StepsPerEpoch()
-	for _, f := range t.Prog.M.Schedules {
-		f(t.Epoch, t.Opt.Epochs)
-	}
+	t.Prog.BeginEpoch(t.Epoch, t.Opt.Epochs)
 	if t.epochStep == 0 {
 		// Stop before the shuffle draws from the generator, so that a
 		// checkpoint taken now resumes exactly.
@@ -265,7 +266,7 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 	}
 	log = EpochLog{
 		Epoch: t.Epoch, Step: t.Step, TrainLoss: t.lossSum / float64(max(steps, 1)),
-		TestLoss: mt.Loss, TestRecon: mt.Terms["recon"], TestPenalty: mt.Loss - mt.Terms["recon"], TestTerms: mt.Terms,
+		TestLoss: mt.Loss, TestRecon: mt.Terms[graph.ReconTerm], TestPenalty: mt.Loss - mt.Terms[graph.ReconTerm], TestTerms: mt.Terms,
 		TestBCE: mt.BCEPerImage, TestMSE: mt.MSEPerPixel,
 		Seconds: t.epochSecs, SamplesPerS: float64(steps*t.Opt.Batch) / t.epochSecs,
 	}
@@ -311,9 +312,9 @@ const paramCheckEvery = 50
 func (t *Trainer) checkFinite(params bool) error {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 	var termErr error
-	for _, term := range t.Prog.M.Terms {
-		if v, _ := t.Prog.Term(term.Name); bad(v) && termErr == nil {
-			termErr = &DivergedError{t.Epoch + 1, t.Step + 1, "term " + term.Name, v}
+	for _, term := range t.Prog.Terms() {
+		if v, _ := t.Prog.Term(term); bad(v) && termErr == nil {
+			termErr = &DivergedError{t.Epoch + 1, t.Step + 1, "term " + string(term), v}
 		}
 	}
 	if v := t.Prog.Loss(); bad(v) && termErr == nil {
@@ -330,7 +331,7 @@ func (t *Trainer) checkFinite(params bool) error {
 
 func (t *Trainer) checkParams() error {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-	for _, p := range t.Prog.M.Params {
+	for _, p := range t.Prog.Params() {
 		switch d := p.Value().Data().(type) {
 		case []float32:
 			for _, v := range d {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
+	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/models"
 )
 
@@ -192,7 +193,7 @@ func TestAnnealK(t *testing.T) {
 	}
 	var kept []int
 	tt.OnStep = func(int, float64) {
-		code := tt.Prog.M.Outputs["code"].Value().Data().([]float32)
+		code := tt.Prog.OutputNode(graph.Code).Value().Data().([]float32)
 		n := 0
 		for _, v := range code[:60] {
 			if v != 0 {

@@ -16,15 +16,18 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// Palette holds the ten colours of the zoo's plots (matplotlib's "tab10"):
-// digit d is drawn in Palette[d], series i of a line plot in
-// Palette[i%10].
-var Palette = [10]color.RGBA{
+// palette holds the ten colours of the zoo's plots (see Palette).
+var palette = [10]color.RGBA{
 	{0x1f, 0x77, 0xb4, 0xff}, {0xff, 0x7f, 0x0e, 0xff}, {0x2c, 0xa0, 0x2c, 0xff},
 	{0xd6, 0x27, 0x28, 0xff}, {0x94, 0x67, 0xbd, 0xff}, {0x8c, 0x56, 0x4b, 0xff},
 	{0xe3, 0x77, 0xc2, 0xff}, {0x7f, 0x7f, 0x7f, 0xff}, {0xbc, 0xbd, 0x22, 0xff},
 	{0x17, 0xbe, 0xcf, 0xff},
 }
+
+// Palette returns the ten colours of the zoo's plots (matplotlib's
+// "tab10"): digit d is drawn in Palette()[d], series i of a line plot in
+// Palette()[i%10].
+func Palette() [10]color.RGBA { return palette }
 
 // Axes describes a plot's labels, scales and size. A log axis needs
 // positive values. Width and Height are in pixels (0: 640×480).
@@ -67,7 +70,7 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "viz: lines: series %q", s.Name)
 		}
-		c := Palette[i%len(Palette)]
+		c := palette[i%len(palette)]
 		l.Color = c
 		l.Width = vg.Points(1.5)
 		pts.Color = c
@@ -122,9 +125,9 @@ func ScatterAxes(ax Axes, points [][2]float64, labels []uint8) (image.Image, err
 		}
 		s.Shape = draw.CircleGlyph{}
 		s.Radius = vg.Points(1.5)
-		s.Color = Palette[0]
+		s.Color = palette[0]
 		if k >= 0 {
-			s.Color = Palette[k%len(Palette)]
+			s.Color = palette[k%len(palette)]
 		}
 		p.Add(s)
 		if k >= 0 {

@@ -52,11 +52,11 @@ func TestLines(t *testing.T) {
 				t.Errorf("size %v, want %d×%d", b.Size(), tc.w, tc.h)
 			}
 			for i := range tc.series {
-				if n := countColor(img, Palette[i]); n < 10 {
+				if n := countColor(img, Palette()[i]); n < 10 {
 					t.Errorf("series %d: %d pixels of its colour", i, n)
 				}
 			}
-			if n := countColor(img, Palette[len(tc.series)]); n != 0 {
+			if n := countColor(img, Palette()[len(tc.series)]); n != 0 {
 				t.Errorf("%d pixels of an unused series colour", n)
 			}
 			b, err := PNG(img)
@@ -107,7 +107,7 @@ func TestScatter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for d := 0; d < 10; d++ {
-		if n := countColor(img, Palette[d]); n < 10 {
+		if n := countColor(img, Palette()[d]); n < 10 {
 			t.Errorf("digit %d: %d pixels of its colour", d, n)
 		}
 	}
@@ -116,14 +116,14 @@ func TestScatter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if countColor(img, Palette[1]) == 0 || countColor(img, Palette[2]) != 0 {
+	if countColor(img, Palette()[1]) == 0 || countColor(img, Palette()[2]) != 0 {
 		t.Error("two digits: wrong colours")
 	}
 	img, err = Scatter(pts, nil, "unlabelled")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if countColor(img, Palette[0]) == 0 || countColor(img, Palette[1]) != 0 {
+	if countColor(img, Palette()[0]) == 0 || countColor(img, Palette()[1]) != 0 {
 		t.Error("unlabelled points are not all in the first colour")
 	}
 	for _, bad := range []struct {

@@ -49,7 +49,7 @@ func (g *Generator) Decode(z [][]float64) ([][]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		if p, err = graph.NewEvaluator(m); err != nil {
+		if p, err = graph.NewEvaluator(m, graph.Recon); err != nil {
 			return nil, err
 		}
 		g.progs[n] = p
@@ -65,7 +65,7 @@ func (g *Generator) Decode(z [][]float64) ([][]float64, error) {
 	if err := p.Run(make([]float32, n*g.In), nil, false); err != nil {
 		return nil, err
 	}
-	r := p.Output("recon")
+	r := p.Output(graph.Recon)
 	out := make([][]float64, n)
 	for i := range out {
 		out[i] = append([]float64(nil), r[i*g.In:(i+1)*g.In]...)
@@ -122,17 +122,17 @@ func (g *Generator) Manifold(n int) ([][]float64, error) {
 	return g.Decode(z)
 }
 
-// Encode returns the code output ("code": μ for the VAE) of the first n
+// Encode returns the graph.Code output (μ for the VAE) of the first n
 // examples of ds, one row per example.
 func Encode(ev *eval.Evaluator, ds *data.Dataset, n int) ([][]float64, error) {
 	var codes [][]float64
 	err := ev.Batches(ds.Limit(n), func(p *graph.Program, _ []float32, _ int) error {
-		c := p.Output("code")
+		c := p.Output(graph.Code)
 		if c == nil {
 			return errors.Errorf("model %s names no code output", ev.Config.Model)
 		}
-		w := len(c) / p.M.Shape.Batch
-		for i := 0; i < p.M.Shape.Batch; i++ {
+		w := len(c) / p.Batch()
+		for i := 0; i < p.Batch(); i++ {
 			codes = append(codes, append([]float64(nil), c[i*w:(i+1)*w]...))
 		}
 		return nil

@@ -152,7 +152,7 @@ func Images(ds *data.Dataset, n int) [][]float64 {
 func Reconstruct(ev *eval.Evaluator, ds *data.Dataset, n int) (inputs, recons [][]float64, err error) {
 	sub := ds.Limit(n)
 	err = ev.Batches(sub, func(p *graph.Program, x []float32, _ int) error {
-		r := p.Output("recon")
+		r := p.Output(graph.Recon)
 		if len(r) != len(x) {
 			return errors.Errorf("model %s has no per-pixel recon output", ev.Config.Model)
 		}

@@ -45,12 +45,12 @@ type Summary struct {
 	Steps   int           `json:"steps"`
 	Seconds float64       `json:"seconds"` // wall time of the whole run
 
-	TestLoss    float64            `json:"test_loss"` // the model's whole objective per image
-	TestRecon   float64            `json:"test_recon"`
-	TestPenalty float64            `json:"test_penalty"`
-	TestBCE     float64            `json:"test_bce_per_image"`
-	TestMSE     float64            `json:"test_mse_per_pixel"`
-	TestTerms   map[string]float64 `json:"test_terms"`
+	TestLoss    float64                `json:"test_loss"` // the model's whole objective per image
+	TestRecon   float64                `json:"test_recon"`
+	TestPenalty float64                `json:"test_penalty"`
+	TestBCE     float64                `json:"test_bce_per_image"`
+	TestMSE     float64                `json:"test_mse_per_pixel"`
+	TestTerms   map[graph.Term]float64 `json:"test_terms"`
 	// Model-specific figures: code sparsity, Jacobian norm, ELBO terms.
 	Figures map[string]float64 `json:"figures"`
 	Test    eval.Metrics       `json:"test"`
@@ -67,16 +67,16 @@ func Figures(m eval.Metrics) map[string]float64 {
 	if m.MeanJacobianFrob > 0 {
 		f["mean_jacobian_frob"] = m.MeanJacobianFrob
 	}
-	if kl, ok := m.Terms["kl"]; ok {
+	if kl, ok := m.Terms[graph.KLTerm]; ok {
 		f["test_kl"] = kl
-		f["test_recon_bce"] = m.Terms["recon"]
-		f["test_elbo"] = -(m.Terms["recon"] + kl)
+		f["test_recon_bce"] = m.Terms[graph.ReconTerm]
+		f["test_elbo"] = -(m.Terms[graph.ReconTerm] + kl)
 	}
 	return f
 }
 
 func summarize(s *Summary, m eval.Metrics) {
-	s.TestLoss, s.TestRecon, s.TestPenalty = m.Loss, m.Terms["recon"], m.Loss-m.Terms["recon"]
+	s.TestLoss, s.TestRecon, s.TestPenalty = m.Loss, m.Terms[graph.ReconTerm], m.Loss-m.Terms[graph.ReconTerm]
 	s.TestBCE, s.TestMSE, s.TestTerms = m.BCEPerImage, m.MSEPerPixel, m.Terms
 	s.Figures, s.Test = Figures(m), m
 }
@@ -367,7 +367,10 @@ func Eval(dir, dataDir string) (Summary, error) {
 		return s, errors.Errorf("test images have %d pixels, the model expects %d", testSet.D, saved.In)
 	}
 	testSet = PrepareTest(testSet, o)
-	dt, _ := graph.ParseDtype(saved.Dtype)
+	dt, err := graph.ParseDtype(saved.Dtype)
+	if err != nil {
+		return s, errors.Wrapf(err, "loading %s", dir)
+	}
 	ev := eval.NewEvaluator(saved.Model, dt, store, o.EvalBatch, o.Seed)
 	m, err := ev.Evaluate(testSet)
 	if err != nil {
@@ -396,8 +399,8 @@ func ReconGrid(path string, ev *eval.Evaluator, test *data.Dataset, n int) error
 	var imgs [][]float64
 	var recons [][]float64
 	err := ev.Batches(sub, func(p *graph.Program, x []float32, start int) error {
-		r := p.Output("recon")
-		for i := 0; i < p.M.Shape.Batch; i++ {
+		r := p.Output(graph.Recon)
+		for i := 0; i < p.Batch(); i++ {
 			imgs = append(imgs, graph.ToFloat64s(x[i*test.D:(i+1)*test.D], nil))
 			recons = append(recons, append([]float64(nil), r[i*test.D:(i+1)*test.D]...))
 		}

@@ -16,7 +16,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	quick := fs.Bool("quick", false, "the repo's MNIST subset and few epochs (all experiments in about 2 minutes)")
 	out := fs.String("out", "", "output folder (default runs/reproduce-NAME[-quick])")
 	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
-	iw := fs.Int("iw-samples", experiments.IWSamples, "importance samples of the VAE's IW-NLL in full runs")
+	iw := fs.Int("iw-samples", experiments.DefaultIWSamples, "importance samples of the VAE's IW-NLL in full runs")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -35,7 +35,6 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *iw <= 0 {
 		return usagef("invalid --iw-samples %d: must be positive", *iw)
 	}
-	experiments.IWSamples = *iw
 	if *out == "" {
 		name := pos[0]
 		if len(pos) > 1 {
@@ -47,7 +46,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*out = filepath.Join("runs", "reproduce-"+name)
 	}
 	start := time.Now()
-	results, err := experiments.Reproduce(ctx, pos, *quick, *out, *dataDir, stderr)
+	results, err := experiments.Reproduce(ctx, pos, experiments.Options{Quick: *quick, Out: *out, Data: *dataDir, IWSamples: *iw}, stderr)
 	if err != nil {
 		return err
 	}

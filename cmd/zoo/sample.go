@@ -42,7 +42,10 @@ func cmdSample(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	dt, _ := graph.ParseDtype(saved.Dtype)
+	dt, err := graph.ParseDtype(saved.Dtype)
+	if err != nil {
+		return errors.Wrapf(err, "loading %s", pos[0])
+	}
 	g, err := zoo.NewGenerator(saved.Model, dt, store, saved.In)
 	if err != nil {
 		return err

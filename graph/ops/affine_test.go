@@ -16,7 +16,7 @@ import (
 func TestAffineT(t *testing.T) {
 	const n, in, hid = 3, 5, 4
 	var enc, dec *G.Node
-	m, err := graph.Declare(graph.Shape{In: in, Batch: n}, graph.Float64, nil, rand.New(rand.NewPCG(3, 3)), func(b *graph.Builder) {
+	m, err := graph.Declare(graph.Shape{In: in, Batch: n}, graph.Float64(), nil, rand.New(rand.NewPCG(3, 3)), func(b *graph.Builder) {
 		x := b.Batch("x")
 		l := b.Dense("enc", x, hid)
 		enc = b.Act("tanh", l.Pre)
@@ -25,7 +25,7 @@ func TestAffineT(t *testing.T) {
 		b.Output("h", enc)
 		b.Output("y", dec)
 		d := b.Must(G.Sub(dec, x))
-		b.Objective("recon", b.Must(G.Sum(b.Must(G.Square(d)))))
+		b.Objective(graph.ReconTerm, b.Must(G.Sum(b.Must(G.Square(d)))))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestAffineT(t *testing.T) {
 	if r.MaxRel > 1e-5 || r.Checked != in*hid+hid+in {
 		t.Errorf("gradients: max rel error %g at %s over %d entries", r.MaxRel, r.Worst, r.Checked)
 	}
-	p, err := graph.NewEvaluator(m)
+	p, err := graph.NewEvaluator(m, "h", "y")
 	if err != nil {
 		t.Fatal(err)
 	}
