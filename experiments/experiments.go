@@ -59,6 +59,18 @@ func Lookup(name string) (Experiment, error) {
 	return Experiment{}, errors.Errorf("unknown experiment %q (known: %s, all)", name, strings.Join(names, ", "))
 }
 
+// Options are the settings of a reproduction.
+type Options struct {
+	Quick bool   // the repo's MNIST subset and few epochs
+	Out   string // folder of the whole reproduction
+	Data  string // MNIST folder ("" to locate it, see data.Locate)
+	Log   io.Writer
+	// Overwrite starts the reproduction in Out afresh, removing the runs
+	// and reports of an earlier one. Without it, an earlier reproduction in
+	// Out is continued: its finished runs are reused.
+	Overwrite bool
+}
+
 // Env is what experiments run in: the data, the output folder and the
 // trained runs, shared between experiments so that `all` trains each
 // configuration once.
@@ -75,24 +87,26 @@ type Env struct {
 	runs map[string]*Run
 }
 
-// NewEnv loads MNIST (the repo's subset when quick) and prepares out.
-func NewEnv(ctx context.Context, quick bool, out, dataDir string, log io.Writer) (*Env, error) {
+// NewEnv loads MNIST (the repo's subset when quick). The output folder is
+// the caller's to claim (see Reproduce).
+func NewEnv(ctx context.Context, o Options) (*Env, error) {
+	log := o.Log
 	if log == nil {
 		log = io.Discard
 	}
-	env := &Env{Ctx: ctx, Quick: quick, Out: out, Log: log, Seed: 1, runs: map[string]*Run{}}
+	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, runs: map[string]*Run{}}
 	var err error
-	if quick {
+	if o.Quick {
 		env.Data = data.Testdata()
 		env.TrainSet, env.TestSet, err = data.LoadMNIST(env.Data, 0, 0)
 	} else {
-		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(dataDir, 0, 0)
+		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(o.Data, 0, 0)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, errors.Errorf("cannot create output folder %s: %v", out, err)
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, errors.Errorf("cannot create output folder %s: %v", o.Out, err)
 	}
 	return env, nil
 }
@@ -143,10 +157,20 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 		return r, nil
 	}
 	dir := filepath.Join(env.Out, "runs", fmt.Sprintf("%s-%s", sanitize(label), key))
+	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
+	if done, err := zoo.OpenRun(dir); err == nil && done.Summary != nil &&
+		done.Summary.Config == c && done.Summary.Train == o && done.Summary.Data == where {
+		// A finished run of an earlier, interrupted reproduction.
+		fmt.Fprintf(env.Log, "  reusing %s (%s, %d epochs): test loss %.3f, from %s\n", label, c.Model, o.Epochs, done.Summary.TestLoss, dir)
+		r.Summary, r.Store, r.Eval, r.Test, r.Logs = *done.Summary, done.Store, done.Eval, zoo.PrepareTest(testSet, o), done.Logs
+		env.runs[key] = r
+		return r, nil
+	}
 	start := time.Now()
 	fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
-	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
-	to := zoo.TrainOptions{Out: dir, NoCheckpoints: true}
+	// An unfinished run folder here is this reproduction's own, left by an
+	// interruption: train it again from the start.
+	to := zoo.TrainOptions{Out: dir, NoCheckpoints: true, Overwrite: true}
 	s, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
 	if err != nil {
 		fmt.Fprintln(env.Log)
@@ -251,9 +275,11 @@ func lossCurves(title string, runs ...*Run) (image.Image, error) {
 }
 
 // Reproduce runs the named experiments ("all" for every one) and writes
-// their reports under out (out/NAME/ each; and out/report.md combining
-// them when there are several).
-func Reproduce(ctx context.Context, names []string, quick bool, out, dataDir string, log io.Writer) ([]*Result, error) {
+// their reports under o.Out (o.Out/NAME/ each; and o.Out/report.md
+// combining them when there are several). o.Out is locked while it runs;
+// it must be absent, empty or hold an earlier reproduction, which is
+// continued (its finished runs reused) unless o.Overwrite.
+func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error) {
 	var exps []Experiment
 	for _, n := range names {
 		if n == "all" {
@@ -269,10 +295,16 @@ func Reproduce(ctx context.Context, names []string, quick bool, out, dataDir str
 	if len(exps) == 0 {
 		return nil, errors.New("no experiment named")
 	}
-	env, err := NewEnv(ctx, quick, out, dataDir, log)
+	lock, err := ClaimFolder(o.Out, o.Overwrite, o.Log)
 	if err != nil {
 		return nil, err
 	}
+	defer lock.Release()
+	env, err := NewEnv(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out, quick := o.Out, o.Quick
 	start := time.Now()
 	var results []*Result
 	for _, e := range exps {

@@ -22,6 +22,7 @@ import (
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/runlock"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
 	"github.com/aezoo/aezoo/viz"
@@ -95,7 +96,7 @@ func LoadData(dir string, trainLimit, testLimit int) (trainSet, testSet *data.Da
 // TrainOptions are the options of Train and Resume beyond the model and
 // trainer settings.
 type TrainOptions struct {
-	Out      string    // run folder (created)
+	Out      string    // run folder: created, or empty (see Overwrite)
 	Data     string    // data folder ("" to locate)
 	Progress io.Writer // progress bar, or nil
 	Log      io.Writer // one line per epoch, or nil
@@ -109,6 +110,9 @@ type TrainOptions struct {
 	// CheckpointEvery writes a checkpoint every this many steps as well as
 	// at every epoch end (0: epoch ends only).
 	CheckpointEvery int
+	// Overwrite replaces the run found in Out (its files are removed, other
+	// files kept; the replacement is stated on Log) instead of refusing.
+	Overwrite bool
 }
 
 // InterruptedError reports a run stopped by its context (SIGINT, SIGTERM)
@@ -128,27 +132,20 @@ func (e *InterruptedError) Error() string {
 // Unwrap returns the context's error.
 func (e *InterruptedError) Unwrap() error { return e.Cause }
 
-// Train trains model c with options o and writes the run folder.
+// Train trains model c with options o and writes the run folder to.Out,
+// which must be absent or empty unless to.Overwrite (see ClaimFolder); the
+// folder is locked while the run lasts.
 func Train(ctx context.Context, c models.Config, o train.Options, to TrainOptions) (Summary, error) {
-	var s Summary
-	spec, err := models.Lookup(c.Model)
+	lock, err := begin(c, o, to)
 	if err != nil {
-		return s, err
+		return Summary{}, err
 	}
-	if err := spec.Validate(c); err != nil {
-		return s, err
-	}
-	if err := o.Validate(); err != nil {
-		return s, err
-	}
-	if err := prepareOut(to.Out); err != nil {
-		return s, err
-	}
+	defer lock.Release()
 	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
 	if err != nil {
-		return s, err
+		return Summary{}, err
 	}
-	s, _, err = trainOn(ctx, c, o, trainSet, testSet, where, to)
+	s, _, err := trainOn(ctx, c, o, trainSet, testSet, where, to)
 	return s, err
 }
 
@@ -156,20 +153,27 @@ func Train(ctx context.Context, c models.Config, o train.Options, to TrainOption
 // synthetic data); where names them in the summary. It also returns the
 // trainer, whose Store and Eval give the trained model.
 func TrainOn(ctx context.Context, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string, to TrainOptions) (Summary, *train.Trainer, error) {
-	spec, err := models.Lookup(c.Model)
+	lock, err := begin(c, o, to)
 	if err != nil {
 		return Summary{}, nil, err
 	}
+	defer lock.Release()
+	return trainOn(ctx, c, o, trainSet, testSet, where, to)
+}
+
+// begin checks the settings of a new run and claims its folder.
+func begin(c models.Config, o train.Options, to TrainOptions) (*runlock.Lock, error) {
+	spec, err := models.Lookup(c.Model)
+	if err != nil {
+		return nil, err
+	}
 	if err := spec.Validate(c); err != nil {
-		return Summary{}, nil, err
+		return nil, err
 	}
 	if err := o.Validate(); err != nil {
-		return Summary{}, nil, err
+		return nil, err
 	}
-	if err := prepareOut(to.Out); err != nil {
-		return Summary{}, nil, err
-	}
-	return trainOn(ctx, c, o, trainSet, testSet, where, to)
+	return ClaimFolder(to.Out, to.Overwrite, to.Log)
 }
 
 func trainOn(ctx context.Context, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string, to TrainOptions) (Summary, *train.Trainer, error) {
@@ -185,11 +189,31 @@ func trainOn(ctx context.Context, c models.Config, o train.Options, trainSet, te
 }
 
 // Resume continues the run whose checkpoint is in the folder from, writing
-// into to.Out (which may be the same folder). epochs > 0 changes the total
-// number of epochs; every other setting comes from the checkpoint. The
-// metrics log keeps the epochs the checkpoint had finished.
+// into to.Out (which may be the same folder; another folder must be absent
+// or empty unless to.Overwrite). epochs > 0 changes the total number of
+// epochs; every other setting comes from the checkpoint. The metrics log
+// keeps the epochs the checkpoint had finished. Both folders are locked
+// while the run lasts.
 func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summary, error) {
 	var s Summary
+	if fi, err := os.Stat(from); err != nil || !fi.IsDir() {
+		return s, errors.Errorf("no checkpoint in %s: not a folder", from)
+	}
+	lock, err := LockFolder(from)
+	if err != nil {
+		return s, err
+	}
+	defer lock.Release()
+	if to.Out == "" {
+		to.Out = from
+	}
+	if !sameFolder(from, to.Out) {
+		outLock, err := ClaimFolder(to.Out, to.Overwrite, to.Log)
+		if err != nil {
+			return s, err
+		}
+		defer outLock.Release()
+	}
 	st, store, mom, err := ckpt.LoadCheckpoint(from)
 	if err != nil {
 		return s, err
@@ -203,12 +227,6 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	}
 	if epochs > 0 {
 		o.Epochs = epochs
-	}
-	if to.Out == "" {
-		to.Out = from
-	}
-	if err := prepareOut(to.Out); err != nil {
-		return s, err
 	}
 	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
 	if err != nil {
@@ -252,14 +270,17 @@ func keepMetrics(src, dst string, epochs int) error {
 	})
 }
 
-func prepareOut(out string) error {
-	if out == "" {
-		return errors.New("no output folder (--out DIR)")
+// sameFolder reports whether a and b name the same folder.
+func sameFolder(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return errors.Errorf("cannot create output folder %s: %v", out, err)
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
 	}
-	return checkWritable(out)
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // run trains t to the end, writing the run folder as it goes: a metrics
