@@ -259,19 +259,12 @@ func (r *Result) check(claim string, pass bool, fullOnly bool, format string, ar
 
 // lossCurves plots test loss per epoch of runs.
 func lossCurves(title string, runs ...*Run) (image.Image, error) {
-	var series []viz.Series
-	for _, r := range runs {
-		var s viz.Series
-		s.Name = r.Label
-		for _, l := range r.Logs {
-			s.X = append(s.X, float64(l.Epoch))
-			s.Y = append(s.Y, l.TestLoss)
-		}
-		if len(s.X) > 0 {
-			series = append(series, s)
-		}
+	names := make([]string, len(runs))
+	logs := make([][]train.EpochLog, len(runs))
+	for i, r := range runs {
+		names[i], logs[i] = r.Label, r.Logs
 	}
-	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "test loss (nats/image)"}, series)
+	return zoo.PlotLosses(title, names, logs...)
 }
 
 // Reproduce runs the named experiments ("all" for every one) and writes

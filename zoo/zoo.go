@@ -309,7 +309,11 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	if !to.NoCheckpoints {
 		t.Checkpoint = checkpoint
 	}
-	t.OnEpoch = func(t *train.Trainer, l train.EpochLog, _ eval.Metrics) error {
+	// The last epoch's test metrics and saved model are the run's: an
+	// epoch that ended the run is neither evaluated nor saved again.
+	var last eval.Metrics
+	lastEpoch := -1
+	t.OnEpoch = func(t *train.Trainer, l train.EpochLog, mt eval.Metrics) error {
 		b, err := json.Marshal(l)
 		if err != nil {
 			return err
@@ -324,7 +328,11 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 			writeEpochLine(to.Log, l)
 		}
 		saved.Epoch = t.Epoch
-		return ckpt.Save(to.Out, saved, t.Store)
+		if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
+			return err
+		}
+		last, lastEpoch = mt, t.Epoch
+		return nil
 	}
 	if err := t.Run(ctx); err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -340,16 +348,20 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 		}
 		return s, err
 	}
-	m, err := t.Eval.Evaluate(t.Test)
-	if err != nil {
-		return s, err
+	if lastEpoch != t.Epoch {
+		// No epoch ran here (--epochs 0, or resuming a finished run).
+		m, err := t.Eval.Evaluate(t.Test)
+		if err != nil {
+			return s, err
+		}
+		saved.Epoch = t.Epoch
+		if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
+			return s, err
+		}
+		last = m
 	}
 	s = Summary{Model: t.Config.Model, Config: t.Config, Train: t.Opt, Data: where, Epochs: t.Epoch, Steps: t.Step}
-	summarize(&s, m)
-	saved.Epoch = t.Epoch
-	if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
-		return s, err
-	}
+	summarize(&s, last)
 	if t.Epoch == 0 && !to.NoCheckpoints {
 		if err := checkpoint(t); err != nil {
 			return s, err
@@ -363,40 +375,14 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 }
 
 // Eval reloads the run folder dir and recomputes its test metrics on the
-// same test data (dataDir "" locates it as for training).
+// same test data (dataDir "" locates it as for training): OpenRun, then
+// Run.Evaluate.
 func Eval(dir, dataDir string) (Summary, error) {
-	var s Summary
-	saved, store, err := ckpt.Load(dir)
+	r, err := OpenRun(dir)
 	if err != nil {
-		return s, err
+		return Summary{}, err
 	}
-	o := train.DefaultOptions()
-	if len(saved.Train) > 0 {
-		if err := json.Unmarshal(saved.Train, &o); err != nil {
-			return s, errors.Wrapf(err, "loading %s: damaged training options", dir)
-		}
-	}
-	where, err := data.Locate(dataDir)
-	if err != nil {
-		return s, err
-	}
-	testSet, err := data.Load(where, data.Test, o.TestLimit)
-	if err != nil {
-		return s, err
-	}
-	if testSet.D != saved.In {
-		return s, errors.Errorf("test images have %d pixels, the model expects %d", testSet.D, saved.In)
-	}
-	testSet = PrepareTest(testSet, o)
-	dt, _ := graph.ParseDtype(saved.Dtype)
-	ev := eval.NewEvaluator(saved.Model, dt, store, o.EvalBatch, o.Seed)
-	m, err := ev.Evaluate(testSet)
-	if err != nil {
-		return s, err
-	}
-	s = Summary{Model: saved.Model.Model, Config: saved.Model, Train: o, Data: where, Epochs: saved.Epoch}
-	summarize(&s, m)
-	return s, nil
+	return r.Evaluate(dataDir)
 }
 
 // PrepareTest applies the run's binarization to a test set, as the trainer does.
