@@ -289,13 +289,8 @@ func sameRun(t *testing.T, ref, got string) {
 // pointedStep reads the step of the checkpoint a run folder points to.
 func pointedStep(t *testing.T, dir string) int {
 	t.Helper()
-	var p struct{ Step int }
-	b, err := os.ReadFile(filepath.Join(dir, "checkpoint.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.Unmarshal(b, &p)
-	return p.Step
+	_, step := readPointer(t, dir)
+	return step
 }
 
 func partials(t *testing.T, dir string) []string {
