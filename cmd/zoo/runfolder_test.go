@@ -413,3 +413,23 @@ func TestDiskFull(t *testing.T) {
 	}
 	sameRun(t, ref, out)
 }
+
+// TestSample draws samples, interpolations and the manifold from a tiny
+// trained VAE through the CLI.
+func TestSample(t *testing.T) {
+	run := trainRun(t, "vae", "--hidden", "32", "--latent", "2")
+	dir := t.TempDir()
+	s, i, m := filepath.Join(dir, "s.png"), filepath.Join(dir, "i.png"), filepath.Join(dir, "m.png")
+	code, out, errs := runZoo(t, "sample", run, "--n", "16", "--out", s, "--interpolate", i, "--manifold", m, "--grid", "5", "--data", data.Testdata())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "interpolations between 8 pairs") {
+		t.Errorf("stdout: %s", out)
+	}
+	for _, f := range []string{s, i, m} {
+		if fi, err := os.Stat(f); err != nil || fi.Size() < 100 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
