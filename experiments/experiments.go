@@ -158,8 +158,7 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 	}
 	dir := filepath.Join(env.Out, "runs", fmt.Sprintf("%s-%s", sanitize(label), key))
 	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
-	if done, err := zoo.OpenRun(dir); err == nil && done.Summary != nil &&
-		done.Summary.Config == c && done.Summary.Train == o && done.Summary.Data == where {
+	if done := zoo.FinishedRun(dir, c, o, where); done != nil {
 		// A finished run of an earlier, interrupted reproduction.
 		fmt.Fprintf(env.Log, "  reusing %s (%s, %d epochs): test loss %.3f, from %s\n", label, c.Model, o.Epochs, done.Summary.TestLoss, dir)
 		r.Summary, r.Store, r.Eval, r.Test, r.Logs = *done.Summary, done.Store, done.Eval, zoo.PrepareTest(testSet, o), done.Logs

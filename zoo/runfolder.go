@@ -11,6 +11,8 @@ import (
 
 	"github.com/aezoo/aezoo/ckpt"
 	"github.com/aezoo/aezoo/internal/runlock"
+	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/train"
 	"github.com/pkg/errors"
 )
 
@@ -49,6 +51,19 @@ func listFew(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+}
+
+// FinishedRun reopens the run in dir if it finished (summary.json is
+// written only after training, evaluation and saving completed) with
+// exactly the model c, the options o and the data where; otherwise it
+// returns nil. Tools that rerun a plan of runs (reproductions, sweeps)
+// reuse such runs instead of training them again.
+func FinishedRun(dir string, c models.Config, o train.Options, where string) *Run {
+	r, err := OpenRun(dir)
+	if err != nil || r.Summary == nil || r.Summary.Config != c || r.Summary.Train != o || r.Summary.Data != where {
+		return nil
+	}
+	return r
 }
 
 // DescribeRun describes the run in dir for messages: "a finished plain run

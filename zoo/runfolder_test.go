@@ -88,3 +88,43 @@ func TestTrainOnLockedFolder(t *testing.T) {
 		t.Errorf("the refused run wrote into the folder: %d entries", len(es))
 	}
 }
+
+// TestFinishedRun: a run is reused only when finished with the same
+// model, options and data.
+func TestFinishedRun(t *testing.T) {
+	c, o := resumeConfig()
+	o.Epochs = 1
+	trainSet, testSet, err := data.LoadMNIST(data.Testdata(), 200, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s, _, err := TrainOn(context.Background(), c, o, trainSet, testSet, "testdata", TrainOptions{Out: dir, NoCheckpoints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := FinishedRun(dir, c, o, "testdata"); r == nil || r.Summary.TestLoss != s.TestLoss {
+		t.Fatalf("the finished run was not found: %+v", r)
+	}
+	o2 := o
+	o2.Seed++
+	c2 := c
+	c2.Hidden++
+	for _, tc := range []struct {
+		name string
+		run  *Run
+	}{
+		{"other options", FinishedRun(dir, c, o2, "testdata")},
+		{"other model", FinishedRun(dir, c2, o, "testdata")},
+		{"other data", FinishedRun(dir, c, o, "elsewhere")},
+		{"no folder", FinishedRun(filepath.Join(dir, "none"), c, o, "testdata")},
+	} {
+		if tc.run != nil {
+			t.Errorf("%s: reused", tc.name)
+		}
+	}
+	os.Remove(filepath.Join(dir, SummaryFile))
+	if FinishedRun(dir, c, o, "testdata") != nil {
+		t.Error("a run without summary.json was reused")
+	}
+}
