@@ -5,6 +5,12 @@
 // A run folder holds metrics.jsonl (one JSON object per epoch),
 // summary.json (model, config, final test metrics), config.json and
 // weights/*.npy (the trained model, see package ckpt) and recon.png.
+//
+// A run folder is never silently overwritten or shared: Train, TrainOn and
+// Resume claim their folder (ClaimFolder: an exclusive lock for the life of
+// the run, and a new run only in an absent or empty folder unless
+// TrainOptions.Overwrite); FinishedRun tells a finished run that can be
+// reused.
 package zoo
 
 import (
