@@ -95,3 +95,52 @@ func TestCheckpointSameStepTwice(t *testing.T) {
 		t.Fatalf("loaded %v, %v", back.EpochSeconds, err)
 	}
 }
+
+// TestSaveDiskFull saves a model into a tmpfs with room for one copy, then
+// saves changed weights: the save fails naming the full disk, and the
+// model saved before loads unchanged, with no temporary files left.
+func TestSaveDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=32k"); err != nil {
+		t.Skipf("cannot mount a small tmpfs (needs root and CAP_SYS_ADMIN): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	st, store := smallCheckpoint(t)
+	saved := Saved{Model: st.Model, Dtype: "float32", In: 4, Epoch: 1}
+	if err := Save(dir, saved, store); err != nil {
+		t.Fatalf("the first save should fit: %v", err)
+	}
+	before := map[string][]float64{}
+	for _, n := range store.Names() {
+		before[n] = store.Floats(n)
+	}
+	for _, n := range store.Names() {
+		d := store.Get(n).Data().([]float32)
+		for i := range d {
+			d[i] += 1
+		}
+	}
+	saved.Epoch = 2
+	err := Save(dir, saved, store)
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("got %v, want a no-space error", err)
+	}
+	back, loaded, err := Load(dir)
+	if err != nil || back.Epoch != 1 {
+		t.Fatalf("loading after the failed save: epoch %d, %v", back.Epoch, err)
+	}
+	for n, want := range before {
+		for i, v := range loaded.Floats(n) {
+			if v != want[i] {
+				t.Fatalf("%s[%d] = %v, saved %v", n, i, v, want[i])
+			}
+		}
+	}
+	for _, d := range []string{dir, filepath.Join(dir, WeightsDir)} {
+		for _, e := range entries(t, d) {
+			if strings.Contains(e, ".tmp") {
+				t.Errorf("temporary file %s left in %s", e, d)
+			}
+		}
+	}
+}
