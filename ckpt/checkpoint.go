@@ -56,25 +56,44 @@ type pointer struct {
 
 // SaveCheckpoint writes a complete checkpoint into a new folder
 // checkpoints/step-NNNNNNNN of runDir, every file fsynced, then atomically
-// points checkpoint.json at it and removes older checkpoints. A crash at
-// any moment leaves the previous checkpoint intact.
-func SaveCheckpoint(runDir string, st State, store *graph.Store, mom Moments) error {
+// points checkpoint.json at it and removes older checkpoints. The files
+// are first written into a hidden .partial-* folder, renamed into place
+// once complete: a crash at any moment leaves the previous checkpoint and
+// the pointer intact (a stray .partial-* folder is removed by the next
+// checkpoint), and a write that fails (disk full) removes what it wrote and
+// returns the cause.
+func SaveCheckpoint(runDir string, st State, store *graph.Store, mom Moments) (err error) {
+	hook := newTestHook()
 	name := fmt.Sprintf("step-%08d", st.Step)
 	if st.EpochStep == 0 {
 		name = fmt.Sprintf("step-%08d-epoch-%d", st.Step, st.Epoch)
 	}
-	rel := filepath.Join(CheckpointsDir, name)
-	dir := filepath.Join(runDir, rel)
-	if err := os.RemoveAll(dir); err != nil {
+	root := filepath.Join(runDir, CheckpointsDir)
+	if err := os.MkdirAll(root, 0o755); err != nil {
 		return errors.Wrap(err, "checkpoint")
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "weights"), 0o755); err != nil {
+	dir, err := os.MkdirTemp(root, ".partial-"+name+"-*")
+	if err != nil {
 		return errors.Wrap(err, "checkpoint")
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "adam"), 0o755); err != nil {
-		return errors.Wrap(err, "checkpoint")
+	final := ""
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+			if final != "" {
+				os.RemoveAll(final)
+			}
+		}
+	}()
+	for _, sub := range []string{"weights", "adam"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			return errors.Wrap(err, "checkpoint")
+		}
 	}
 	write := func(file string, t *tensor.Dense) error {
+		if err := hook.file(filepath.Join(dir, file)); err != nil {
+			return err
+		}
 		return WriteAtomic(filepath.Join(dir, file), func(w *bufio.Writer) error { return WriteNpy(w, t) })
 	}
 	st.Version = stateVersion
@@ -101,20 +120,45 @@ func SaveCheckpoint(runDir string, st State, store *graph.Store, mom Moments) er
 			st.Moments = append(st.Moments, Param{Name: k.prefix + "/" + n, File: file, Shape: []int(mt.Shape())})
 		}
 	}
-	if err := WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
-		return err
+	if err := hook.file(filepath.Join(dir, StateFile)); err != nil {
+		return errors.Wrap(err, "checkpoint: state")
 	}
-	if err := syncDir(dir); err != nil {
-		return err
+	if err := WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
+		return errors.Wrap(err, "checkpoint")
+	}
+	for _, sub := range []string{"weights", "adam", ""} {
+		syncDir(filepath.Join(dir, sub))
+	}
+	// A checkpoint of the same step may exist (one written at an epoch's
+	// end, then again on interruption): never replace the folder the
+	// pointer may name, take a fresh name.
+	rel := ""
+	for i := 0; rel == ""; i++ {
+		n := name
+		if i > 0 {
+			n = fmt.Sprintf("%s-%d", name, i)
+		}
+		if _, err := os.Lstat(filepath.Join(root, n)); os.IsNotExist(err) {
+			rel, name = filepath.Join(CheckpointsDir, n), n
+		}
+	}
+	if err := os.Rename(dir, filepath.Join(runDir, rel)); err != nil {
+		return errors.Wrap(err, "checkpoint")
+	}
+	final = filepath.Join(runDir, rel)
+	syncDir(root)
+	if err := hook.file(filepath.Join(runDir, PointerFile)); err != nil {
+		return errors.Wrap(err, "checkpoint: pointer")
 	}
 	if err := WriteJSON(filepath.Join(runDir, PointerFile), pointer{Path: rel, Epoch: st.Epoch, Step: st.Step}); err != nil {
-		return err
+		return errors.Wrap(err, "checkpoint")
 	}
-	// Remove the checkpoints that are no longer pointed to.
-	entries, _ := os.ReadDir(filepath.Join(runDir, CheckpointsDir))
+	// Remove the checkpoints that are no longer pointed to, and what
+	// crashed writers left behind.
+	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
 		if e.Name() != name {
-			os.RemoveAll(filepath.Join(runDir, CheckpointsDir, e.Name()))
+			os.RemoveAll(filepath.Join(root, e.Name()))
 		}
 	}
 	return nil

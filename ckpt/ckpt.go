@@ -39,20 +39,32 @@ type Saved struct {
 
 // Save writes the model in dir: dir/weights/NAME.npy for each parameter
 // (weights of a Dense layer are in×out: PyTorch's Linear.weight is their
-// transpose) and dir/config.json, each written atomically.
-func Save(dir string, s Saved, store *graph.Store) error {
+// transpose) and dir/config.json. Every file is first written in full to a
+// temporary file and fsynced; only when all are written are they renamed
+// into place, so a write that fails (disk full) leaves the model saved
+// before intact.
+func Save(dir string, s Saved, store *graph.Store) (err error) {
 	wdir := filepath.Join(dir, WeightsDir)
 	if err := os.MkdirAll(wdir, 0o755); err != nil {
 		return errors.Wrap(err, "saving model")
 	}
+	var temps, finals []string
+	defer func() {
+		if err != nil {
+			for _, t := range temps {
+				os.Remove(t)
+			}
+		}
+	}()
 	s.Params = nil
 	for _, name := range store.Names() {
 		t := store.Get(name)
 		file := filepath.Join(WeightsDir, name+".npy")
-		err := WriteAtomic(filepath.Join(dir, file), func(w *bufio.Writer) error { return WriteNpy(w, t) })
+		tmp, err := writeTemp(filepath.Join(dir, file), func(w *bufio.Writer) error { return WriteNpy(w, t) })
 		if err != nil {
 			return errors.Wrapf(err, "saving parameter %s", name)
 		}
+		temps, finals = append(temps, tmp), append(finals, filepath.Join(dir, file))
 		s.Params = append(s.Params, Param{Name: name, File: file, Shape: []int(t.Shape())})
 	}
 	if s.Dtype == "" && len(s.Params) > 0 {
@@ -62,10 +74,20 @@ func Save(dir string, s Saved, store *graph.Store) error {
 	if err != nil {
 		return errors.Wrap(err, "encoding config")
 	}
-	return WriteAtomic(filepath.Join(dir, ConfigFile), func(w *bufio.Writer) error {
+	tmp, err := writeTemp(filepath.Join(dir, ConfigFile), func(w *bufio.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
+	if err != nil {
+		return errors.Wrap(err, "saving model")
+	}
+	temps, finals = append(temps, tmp), append(finals, filepath.Join(dir, ConfigFile))
+	for i := range temps {
+		if err := os.Rename(temps[i], finals[i]); err != nil {
+			return errors.Wrapf(err, "renaming into %s", finals[i])
+		}
+	}
+	return nil
 }
 
 // Load reads a model saved by Save and checks that the parameters match
@@ -122,10 +144,24 @@ func Load(dir string) (Saved, *graph.Store, error) {
 
 // WriteAtomic writes a file through a temporary file in the same folder,
 // fsyncs it and renames it into place, so readers never see a partial file.
-func WriteAtomic(path string, write func(w *bufio.Writer) error) (err error) {
+func WriteAtomic(path string, write func(w *bufio.Writer) error) error {
+	tmp, err := writeTemp(path, write)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return errors.Wrapf(err, "renaming into %s", path)
+	}
+	return nil
+}
+
+// writeTemp writes a complete, fsynced temporary file beside path and
+// returns its name; on failure it removes it.
+func writeTemp(path string, write func(w *bufio.Writer) error) (name string, err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return errors.Wrap(err, "creating temporary file")
+		return "", errors.Wrap(err, "creating temporary file")
 	}
 	defer func() {
 		if err != nil {
@@ -135,22 +171,19 @@ func WriteAtomic(path string, write func(w *bufio.Writer) error) (err error) {
 	}()
 	w := bufio.NewWriterSize(f, 1<<16)
 	if err = write(w); err != nil {
-		return err
+		return "", err
 	}
 	if err = w.Flush(); err != nil {
-		return errors.Wrapf(err, "writing %s", path)
+		return "", errors.Wrapf(err, "writing %s", path)
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return errors.Wrapf(err, "writing %s", path)
+		return "", errors.Wrapf(err, "writing %s", path)
 	}
 	if err = f.Sync(); err != nil {
-		return errors.Wrapf(err, "syncing %s", path)
+		return "", errors.Wrapf(err, "syncing %s", path)
 	}
 	if err = f.Close(); err != nil {
-		return errors.Wrapf(err, "closing %s", path)
+		return "", errors.Wrapf(err, "closing %s", path)
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return errors.Wrapf(err, "renaming into %s", path)
-	}
-	return nil
+	return f.Name(), nil
 }

@@ -59,6 +59,24 @@ func Lookup(name string) (Experiment, error) {
 	return Experiment{}, errors.Errorf("unknown experiment %q (known: %s, all)", name, strings.Join(names, ", "))
 }
 
+// Options are the settings of a reproduction.
+type Options struct {
+	Quick bool   // the repo's MNIST subset and few epochs
+	Out   string // folder of the whole reproduction
+	Data  string // MNIST folder ("" to locate it, see data.Locate)
+	Log   io.Writer
+	// Overwrite starts the reproduction in Out afresh, removing the runs
+	// and reports of an earlier one. Without it, an earlier reproduction in
+	// Out is continued: its finished runs are reused.
+	Overwrite bool
+	// IWSamples is the number of importance samples of the VAE's IW-NLL
+	// estimate in full runs (quick runs use 20); 0 means DefaultIWSamples.
+	IWSamples int
+}
+
+// DefaultIWSamples is the default of Options.IWSamples.
+const DefaultIWSamples = 1000
+
 // Env is what experiments run in: the data, the output folder and the
 // trained runs, shared between experiments so that `all` trains each
 // configuration once.
@@ -78,24 +96,30 @@ type Env struct {
 	runs map[string]*Run
 }
 
-// NewEnv loads MNIST (the repo's subset when quick) and prepares out.
-func NewEnv(ctx context.Context, quick bool, out, dataDir string, log io.Writer) (*Env, error) {
+// NewEnv loads MNIST (the repo's subset when quick). The output folder is
+// the caller's to claim (see Reproduce).
+func NewEnv(ctx context.Context, o Options) (*Env, error) {
+	log := o.Log
 	if log == nil {
 		log = io.Discard
 	}
-	env := &Env{Ctx: ctx, Quick: quick, Out: out, Log: log, Seed: 1, IWSamples: DefaultIWSamples, runs: map[string]*Run{}}
+	iw := o.IWSamples
+	if iw == 0 {
+		iw = DefaultIWSamples
+	}
+	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, IWSamples: iw, runs: map[string]*Run{}}
 	var err error
-	if quick {
+	if o.Quick {
 		env.Data = data.Testdata()
 		env.TrainSet, env.TestSet, err = data.LoadMNIST(env.Data, 0, 0)
 	} else {
-		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(dataDir, 0, 0)
+		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(o.Data, 0, 0)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, errors.Errorf("cannot create output folder %s: %v", out, err)
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, errors.Errorf("cannot create output folder %s: %v", o.Out, err)
 	}
 	return env, nil
 }
@@ -146,10 +170,19 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 		return r, nil
 	}
 	dir := filepath.Join(env.Out, "runs", fmt.Sprintf("%s-%s", sanitize(label), key))
+	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
+	if done := zoo.FinishedRun(dir, c, o, where); done != nil {
+		// A finished run of an earlier, interrupted reproduction.
+		fmt.Fprintf(env.Log, "  reusing %s (%s, %d epochs): test loss %.3f, from %s\n", label, c.Model, o.Epochs, done.Summary.TestLoss, dir)
+		r.Summary, r.Store, r.Eval, r.Test, r.Logs = *done.Summary, done.Store, done.Eval, zoo.PrepareTest(testSet, o), done.Logs
+		env.runs[key] = r
+		return r, nil
+	}
 	start := time.Now()
 	fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
-	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
-	to := zoo.TrainOptions{Out: dir, NoCheckpoints: true}
+	// An unfinished run folder here is this reproduction's own, left by an
+	// interruption: train it again from the start.
+	to := zoo.TrainOptions{Out: dir, NoCheckpoints: true, Overwrite: true}
 	s, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
 	if err != nil {
 		fmt.Fprintln(env.Log)
@@ -263,39 +296,20 @@ func (r *Result) figure(file, caption string, img image.Image, err error) error 
 
 // lossCurves plots test loss per epoch of runs.
 func lossCurves(title string, runs ...*Run) (image.Image, error) {
-	var series []viz.Series
-	for _, r := range runs {
-		var s viz.Series
-		s.Name = r.Label
-		for _, l := range r.Logs {
-			s.X = append(s.X, float64(l.Epoch))
-			s.Y = append(s.Y, l.TestLoss)
-		}
-		if len(s.X) > 0 {
-			series = append(series, s)
-		}
+	names := make([]string, len(runs))
+	logs := make([][]train.EpochLog, len(runs))
+	for i, r := range runs {
+		names[i], logs[i] = r.Label, r.Logs
 	}
-	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "test loss (nats/image)"}, series)
+	return zoo.PlotLosses(title, names, logs...)
 }
-
-// Options are the settings of a reproduction.
-type Options struct {
-	Quick bool   // the repo's MNIST subset and few epochs
-	Out   string // the output folder
-	Data  string // the MNIST folder of full runs ("": located as by zoo.LoadData)
-	// IWSamples is the number of importance samples of the VAE's IW-NLL
-	// estimate in full runs (quick runs use 20).
-	IWSamples int
-}
-
-// DefaultIWSamples is the default of Options.IWSamples.
-const DefaultIWSamples = 1000
 
 // Reproduce runs the named experiments ("all" for every one) and writes
 // their reports under o.Out (o.Out/NAME/ each; and o.Out/report.md
-// combining them when there are several).
-func Reproduce(ctx context.Context, names []string, o Options, log io.Writer) ([]*Result, error) {
-	quick, out := o.Quick, o.Out
+// combining them when there are several). o.Out is locked while it runs;
+// it must be absent, empty or hold an earlier reproduction, which is
+// continued (its finished runs reused) unless o.Overwrite.
+func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error) {
 	if o.IWSamples <= 0 {
 		return nil, errors.Errorf("invalid IW-NLL sample count %d: must be positive", o.IWSamples)
 	}
@@ -314,11 +328,16 @@ func Reproduce(ctx context.Context, names []string, o Options, log io.Writer) ([
 	if len(exps) == 0 {
 		return nil, errors.New("no experiment named")
 	}
-	env, err := NewEnv(ctx, quick, out, o.Data, log)
+	lock, err := ClaimFolder(o.Out, o.Overwrite, o.Log)
 	if err != nil {
 		return nil, err
 	}
-	env.IWSamples = o.IWSamples
+	defer lock.Release()
+	env, err := NewEnv(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out, quick := o.Out, o.Quick
 	start := time.Now()
 	var results []*Result
 	for _, e := range exps {

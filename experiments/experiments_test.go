@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,9 +10,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/viz"
 	"gonum.org/v1/gonum/mat"
 )
@@ -208,7 +211,7 @@ func TestClaimOfMissingNumberFails(t *testing.T) {
 // TestReproduceOptions: a non-positive IW-NLL sample count is refused
 // before anything runs.
 func TestReproduceOptions(t *testing.T) {
-	if _, err := Reproduce(context.Background(), []string{"vae"}, Options{Quick: true, Out: t.TempDir()}, io.Discard); err == nil {
+	if _, err := Reproduce(context.Background(), []string{"vae"}, Options{Quick: true, Out: t.TempDir(), Log: io.Discard}); err == nil {
 		t.Error("IWSamples 0 accepted")
 	}
 }
@@ -221,5 +224,63 @@ func TestLookup(t *testing.T) {
 	}
 	if _, err := Lookup("gan"); err == nil {
 		t.Error("unknown experiment found")
+	}
+}
+
+// TestReproduceContinues trains two tiny runs in a reproduction folder,
+// then continues it in a fresh environment: the finished run is reused
+// (same summary, same test metrics from its evaluator), the unfinished one
+// (no summary.json, as an interruption leaves it) is trained again; with
+// overwrite the earlier reproduction is removed.
+func TestReproduceContinues(t *testing.T) {
+	out := t.TempDir()
+	c, _ := models.Defaults("plain")
+	c.Hidden = 8
+	train := func(log io.Writer) (*Run, *Run) {
+		lock, err := ClaimFolder(out, false, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Release()
+		env, err := NewEnv(context.Background(), Options{Quick: true, Out: out, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := env.Options(1, 1)
+		a, err := env.Train("a", c, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Seed = 2
+		b, err := env.Train("b", c, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	}
+	a1, b1 := train(io.Discard)
+	os.Remove(filepath.Join(b1.Dir, "summary.json"))
+	var log bytes.Buffer
+	a2, b2 := train(&log)
+	if strings.Count(log.String(), "  reusing a ") != 1 || strings.Count(log.String(), "  training b ") != 1 ||
+		!strings.Contains(log.String(), "continuing the reproduction in "+out) {
+		t.Errorf("log of the continued reproduction:\n%s", log.String())
+	}
+	a1.Summary.Seconds, a2.Summary.Seconds, b1.Summary.Seconds, b2.Summary.Seconds = 0, 0, 0, 0
+	if !reflect.DeepEqual(a1.Summary, a2.Summary) || !reflect.DeepEqual(b1.Summary, b2.Summary) {
+		t.Errorf("summaries differ:\n%+v\n%+v", a1.Summary, a2.Summary)
+	}
+	m1, err1 := a1.Eval.Evaluate(a1.Test)
+	m2, err2 := a2.Eval.Evaluate(a2.Test)
+	if err1 != nil || err2 != nil || !reflect.DeepEqual(m1, m2) {
+		t.Errorf("the reused run evaluates differently (%v, %v):\n%+v\n%+v", err1, err2, m1, m2)
+	}
+	lock, err := ClaimFolder(out, true, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock.Release()
+	if es, _ := os.ReadDir(out); len(es) != 0 {
+		t.Errorf("overwrite left %d entries of the earlier reproduction", len(es))
 	}
 }

@@ -81,17 +81,9 @@ var vaeExperiment = Experiment{
 		if err := r.figure("vae-samples.png", "64 digits decoded from z ~ N(0, I) (z = 20).", viz.Grid(samples, 28, 28, 8, 2), err); err != nil {
 			return nil, err
 		}
-		codes, err := zoo.Encode(v20.Eval, v20.Test, 16)
+		interp, err := g.Interpolations(v20.Eval, v20.Test, 8, 10)
 		if err != nil {
 			return nil, err
-		}
-		var interp [][]float64
-		for i := 0; i+1 < len(codes); i += 2 {
-			row, err := g.Interpolate(codes[i], codes[i+1], 10)
-			if err != nil {
-				return nil, err
-			}
-			interp = append(interp, row...)
 		}
 		if err := r.figure("vae-interpolation.png", "Decoded straight lines in latent space between the means of pairs of test digits.", viz.Grid(interp, 28, 28, 10, 2), nil); err != nil {
 			return nil, err
@@ -104,13 +96,13 @@ var vaeExperiment = Experiment{
 		if err := r.figure("vae-manifold.png", "The 2-D latent manifold: decoded codes at Gaussian quantiles.", viz.Grid(man, 28, 28, 20, 1), err); err != nil {
 			return nil, err
 		}
-		mu, err := zoo.Encode(v2.Eval, v2.Test, v2.Test.N)
+		mu, dim, err := v2.Eval.Codes(v2.Test, graph.Code)
 		if err != nil {
 			return nil, err
 		}
-		pts := make([][2]float64, len(mu))
-		for i, m := range mu {
-			pts[i] = [2]float64{m[0], m[1]}
+		pts := make([][2]float64, len(mu)/dim)
+		for i := range pts {
+			pts[i] = [2]float64{mu[i*dim], mu[i*dim+1]}
 		}
 		img, err := viz.Scatter(pts, v2.Test.Labels[:len(pts)], "test digits in the 2-D latent space (μ)")
 		if err := r.figure("vae-scatter.png", "Encoder means of the test digits, coloured by digit.", img, err); err != nil {

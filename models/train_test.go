@@ -271,11 +271,12 @@ func TestSummaryFigures(t *testing.T) {
 			t.Fatalf("centre[%d] = %g, want the training mean %g", j, got, v)
 		}
 	}
-	codes, err := zoo.Encode(tt.Eval, te, 50)
+	flat, dim, err := tt.Eval.Codes(te.Limit(50), graph.Code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, row := range codes {
+	for i := 0; i < len(flat)/dim; i++ {
+		row := flat[i*dim : (i+1)*dim]
 		nz := 0
 		for _, v := range row {
 			if v != 0 {

@@ -122,20 +122,22 @@ func (g *Generator) Manifold(n int) ([][]float64, error) {
 	return g.Decode(z)
 }
 
-// Encode returns the graph.Code output (μ for the VAE) of the first n
-// examples of ds, one row per example.
-func Encode(ev *eval.Evaluator, ds *data.Dataset, n int) ([][]float64, error) {
-	var codes [][]float64
-	err := ev.Batches(ds.Limit(n), func(p *graph.Program, _ []float32, _ int) error {
-		c := p.Output(graph.Code)
-		if c == nil {
-			return errors.Errorf("model %s names no code output", ev.Config.Model)
+// Interpolations encodes the first 2·pairs examples of ds with ev (the
+// graph.Code output: μ for the VAE) and decodes, for each consecutive pair,
+// steps codes evenly spaced on the segment between their codes: pairs rows
+// of steps images, row after row.
+func (g *Generator) Interpolations(ev *eval.Evaluator, ds *data.Dataset, pairs, steps int) ([][]float64, error) {
+	codes, dim, err := ev.Codes(ds.Limit(2*pairs), graph.Code)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]float64
+	for i := 0; (i+2)*dim <= len(codes); i += 2 {
+		r, err := g.Interpolate(codes[i*dim:(i+1)*dim], codes[(i+1)*dim:(i+2)*dim], steps)
+		if err != nil {
+			return nil, err
 		}
-		w := len(c) / p.Batch()
-		for i := 0; i < p.Batch(); i++ {
-			codes = append(codes, append([]float64(nil), c[i*w:(i+1)*w]...))
-		}
-		return nil
-	})
-	return codes, err
+		rows = append(rows, r...)
+	}
+	return rows, nil
 }

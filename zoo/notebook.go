@@ -111,14 +111,39 @@ func ReadLogs(dir string) ([]train.EpochLog, error) {
 // TestSet loads the run's test set (its --test-limit, binarized as in
 // training) from dataDir ("" locates MNIST as Train does).
 func (r *Run) TestSet(dataDir string) (*data.Dataset, error) {
-	_, test, _, err := LoadData(dataDir, 1, r.Options.TestLimit)
+	ds, _, err := r.testSet(dataDir)
+	return ds, err
+}
+
+func (r *Run) testSet(dataDir string) (*data.Dataset, string, error) {
+	where, err := data.Locate(dataDir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	test, err := data.Load(where, data.Test, r.Options.TestLimit)
+	if err != nil {
+		return nil, "", err
 	}
 	if test.D != r.In {
-		return nil, errors.Errorf("test images have %d pixels, the model expects %d", test.D, r.In)
+		return nil, "", errors.Errorf("test images have %d pixels, the model expects %d", test.D, r.In)
 	}
-	return PrepareTest(test, r.Options), nil
+	return PrepareTest(test, r.Options), where, nil
+}
+
+// Evaluate recomputes the run's test metrics on its test set from dataDir
+// ("" locates MNIST as Train does), as a Summary (without the timings).
+func (r *Run) Evaluate(dataDir string) (Summary, error) {
+	test, where, err := r.testSet(dataDir)
+	if err != nil {
+		return Summary{}, err
+	}
+	m, err := r.Eval.Evaluate(test)
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Model: r.Config.Model, Config: r.Config, Train: r.Options, Data: where, Epochs: r.Epochs}
+	summarize(&s, m)
+	return s, nil
 }
 
 // Generator returns the decoder of a generative run (the VAE) for sampling.
@@ -179,13 +204,27 @@ func ReconImage(ev *eval.Evaluator, ds *data.Dataset, n, scale int) (*image.Gray
 // LossCurves plots the test loss per epoch of runs, named by names (the
 // model names when names is nil).
 func LossCurves(title string, names []string, runs ...*Run) (image.Image, error) {
-	var series []viz.Series
+	all := make([]string, len(runs))
+	logs := make([][]train.EpochLog, len(runs))
 	for i, r := range runs {
-		s := viz.Series{Name: r.Config.Model}
+		all[i], logs[i] = r.Config.Model, r.Logs
+		if i < len(names) {
+			all[i] = names[i]
+		}
+	}
+	return PlotLosses(title, all, logs...)
+}
+
+// PlotLosses plots the test loss per epoch of metrics logs (see ReadLogs),
+// one line per log named by names; logs without lines are left out.
+func PlotLosses(title string, names []string, logs ...[]train.EpochLog) (image.Image, error) {
+	var series []viz.Series
+	for i, ls := range logs {
+		var s viz.Series
 		if i < len(names) {
 			s.Name = names[i]
 		}
-		for _, l := range r.Logs {
+		for _, l := range ls {
 			s.X = append(s.X, float64(l.Epoch))
 			s.Y = append(s.Y, l.TestLoss)
 		}
@@ -196,5 +235,5 @@ func LossCurves(title string, names []string, runs ...*Run) (image.Image, error)
 	if len(series) == 0 {
 		return nil, errors.New("loss curves: no run has a metrics log")
 	}
-	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "test loss per image"}, series)
+	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "test loss (nats/image)"}, series)
 }

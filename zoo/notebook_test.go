@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
 	"github.com/aezoo/aezoo/viz"
@@ -75,6 +76,30 @@ func TestOpenRun(t *testing.T) {
 	}
 	if x, err := g.Manifold(3); err != nil || len(x) != 9 {
 		t.Errorf("manifold: %d images, %v", len(x), err)
+	}
+	// Interpolations: pairs rows of steps images, each row running from the
+	// decoded code of one test digit to the next one's.
+	rows, err := g.Interpolations(r.Eval, test, 3, 4)
+	if err != nil || len(rows) != 12 {
+		t.Fatalf("interpolations: %d images, %v", len(rows), err)
+	}
+	mu, dim, err := r.Eval.Codes(test.Limit(6), graph.Code)
+	if err != nil || dim != 2 {
+		t.Fatalf("codes: dim %d, %v", dim, err)
+	}
+	for p := range 3 {
+		ends, err := g.Decode([][]float64{mu[2*p*dim : (2*p+1)*dim], mu[(2*p+1)*dim : (2*p+2)*dim]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, want := range [][]float64{ends[0], ends[1]} {
+			got := rows[4*p+3*j]
+			for k := range want {
+				if d := got[k] - want[k]; d > 1e-6 || d < -1e-6 {
+					t.Fatalf("pair %d, end %d, pixel %d: %g, decoded code %g", p, j, k, got[k], want[k])
+				}
+			}
+		}
 	}
 	if _, err := LossCurves("loss", []string{"vae"}, r); err != nil {
 		t.Error(err)

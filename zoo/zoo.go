@@ -5,6 +5,12 @@
 // A run folder holds metrics.jsonl (one JSON object per epoch),
 // summary.json (model, config, final test metrics), config.json and
 // weights/*.npy (the trained model, see package ckpt) and recon.png.
+//
+// A run folder is never silently overwritten or shared: Train, TrainOn and
+// Resume claim their folder (ClaimFolder: an exclusive lock for the life of
+// the run, and a new run only in an absent or empty folder unless
+// TrainOptions.Overwrite); FinishedRun tells a finished run that can be
+// reused.
 package zoo
 
 import (
@@ -22,6 +28,7 @@ import (
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/runlock"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
 	"github.com/aezoo/aezoo/viz"
@@ -95,7 +102,7 @@ func LoadData(dir string, trainLimit, testLimit int) (trainSet, testSet *data.Da
 // TrainOptions are the options of Train and Resume beyond the model and
 // trainer settings.
 type TrainOptions struct {
-	Out      string    // run folder (created)
+	Out      string    // run folder: created, or empty (see Overwrite)
 	Data     string    // data folder ("" to locate)
 	Progress io.Writer // progress bar, or nil
 	Log      io.Writer // one line per epoch, or nil
@@ -109,6 +116,9 @@ type TrainOptions struct {
 	// CheckpointEvery writes a checkpoint every this many steps as well as
 	// at every epoch end (0: epoch ends only).
 	CheckpointEvery int
+	// Overwrite replaces the run found in Out (its files are removed, other
+	// files kept; the replacement is stated on Log) instead of refusing.
+	Overwrite bool
 }
 
 // InterruptedError reports a run stopped by its context (SIGINT, SIGTERM)
@@ -128,27 +138,20 @@ func (e *InterruptedError) Error() string {
 // Unwrap returns the context's error.
 func (e *InterruptedError) Unwrap() error { return e.Cause }
 
-// Train trains model c with options o and writes the run folder.
+// Train trains model c with options o and writes the run folder to.Out,
+// which must be absent or empty unless to.Overwrite (see ClaimFolder); the
+// folder is locked while the run lasts.
 func Train(ctx context.Context, c models.Config, o train.Options, to TrainOptions) (Summary, error) {
-	var s Summary
-	spec, err := models.Lookup(c.Model)
+	lock, err := begin(c, o, to)
 	if err != nil {
-		return s, err
+		return Summary{}, err
 	}
-	if err := spec.Validate(c); err != nil {
-		return s, err
-	}
-	if err := o.Validate(); err != nil {
-		return s, err
-	}
-	if err := prepareOut(to.Out); err != nil {
-		return s, err
-	}
+	defer lock.Release()
 	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
 	if err != nil {
-		return s, err
+		return Summary{}, err
 	}
-	s, _, err = trainOn(ctx, c, o, trainSet, testSet, where, to)
+	s, _, err := trainOn(ctx, c, o, trainSet, testSet, where, to)
 	return s, err
 }
 
@@ -156,20 +159,27 @@ func Train(ctx context.Context, c models.Config, o train.Options, to TrainOption
 // synthetic data); where names them in the summary. It also returns the
 // trainer, whose Store and Eval give the trained model.
 func TrainOn(ctx context.Context, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string, to TrainOptions) (Summary, *train.Trainer, error) {
-	spec, err := models.Lookup(c.Model)
+	lock, err := begin(c, o, to)
 	if err != nil {
 		return Summary{}, nil, err
 	}
+	defer lock.Release()
+	return trainOn(ctx, c, o, trainSet, testSet, where, to)
+}
+
+// begin checks the settings of a new run and claims its folder.
+func begin(c models.Config, o train.Options, to TrainOptions) (*runlock.Lock, error) {
+	spec, err := models.Lookup(c.Model)
+	if err != nil {
+		return nil, err
+	}
 	if err := spec.Validate(c); err != nil {
-		return Summary{}, nil, err
+		return nil, err
 	}
 	if err := o.Validate(); err != nil {
-		return Summary{}, nil, err
+		return nil, err
 	}
-	if err := prepareOut(to.Out); err != nil {
-		return Summary{}, nil, err
-	}
-	return trainOn(ctx, c, o, trainSet, testSet, where, to)
+	return ClaimFolder(to.Out, to.Overwrite, to.Log)
 }
 
 func trainOn(ctx context.Context, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string, to TrainOptions) (Summary, *train.Trainer, error) {
@@ -185,11 +195,31 @@ func trainOn(ctx context.Context, c models.Config, o train.Options, trainSet, te
 }
 
 // Resume continues the run whose checkpoint is in the folder from, writing
-// into to.Out (which may be the same folder). epochs > 0 changes the total
-// number of epochs; every other setting comes from the checkpoint. The
-// metrics log keeps the epochs the checkpoint had finished.
+// into to.Out (which may be the same folder; another folder must be absent
+// or empty unless to.Overwrite). epochs > 0 changes the total number of
+// epochs; every other setting comes from the checkpoint. The metrics log
+// keeps the epochs the checkpoint had finished. Both folders are locked
+// while the run lasts.
 func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summary, error) {
 	var s Summary
+	if fi, err := os.Stat(from); err != nil || !fi.IsDir() {
+		return s, errors.Errorf("no checkpoint in %s: not a folder", from)
+	}
+	lock, err := LockFolder(from)
+	if err != nil {
+		return s, err
+	}
+	defer lock.Release()
+	if to.Out == "" {
+		to.Out = from
+	}
+	if !sameFolder(from, to.Out) {
+		outLock, err := ClaimFolder(to.Out, to.Overwrite, to.Log)
+		if err != nil {
+			return s, err
+		}
+		defer outLock.Release()
+	}
 	st, store, mom, err := ckpt.LoadCheckpoint(from)
 	if err != nil {
 		return s, err
@@ -203,12 +233,6 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	}
 	if epochs > 0 {
 		o.Epochs = epochs
-	}
-	if to.Out == "" {
-		to.Out = from
-	}
-	if err := prepareOut(to.Out); err != nil {
-		return s, err
 	}
 	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
 	if err != nil {
@@ -252,14 +276,17 @@ func keepMetrics(src, dst string, epochs int) error {
 	})
 }
 
-func prepareOut(out string) error {
-	if out == "" {
-		return errors.New("no output folder (--out DIR)")
+// sameFolder reports whether a and b name the same folder.
+func sameFolder(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return errors.Errorf("cannot create output folder %s: %v", out, err)
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
 	}
-	return checkWritable(out)
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // run trains t to the end, writing the run folder as it goes: a metrics
@@ -288,7 +315,11 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	if !to.NoCheckpoints {
 		t.Checkpoint = checkpoint
 	}
-	t.OnEpoch = func(t *train.Trainer, l train.EpochLog, _ eval.Metrics) error {
+	// The last epoch's test metrics and saved model are the run's: an
+	// epoch that ended the run is neither evaluated nor saved again.
+	var last eval.Metrics
+	lastEpoch := -1
+	t.OnEpoch = func(t *train.Trainer, l train.EpochLog, mt eval.Metrics) error {
 		b, err := json.Marshal(l)
 		if err != nil {
 			return err
@@ -303,7 +334,11 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 			writeEpochLine(to.Log, l)
 		}
 		saved.Epoch = t.Epoch
-		return ckpt.Save(to.Out, saved, t.Store)
+		if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
+			return err
+		}
+		last, lastEpoch = mt, t.Epoch
+		return nil
 	}
 	if err := t.Run(ctx); err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -319,16 +354,20 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 		}
 		return s, err
 	}
-	m, err := t.Eval.Evaluate(t.Test)
-	if err != nil {
-		return s, err
+	if lastEpoch != t.Epoch {
+		// No epoch ran here (--epochs 0, or resuming a finished run).
+		m, err := t.Eval.Evaluate(t.Test)
+		if err != nil {
+			return s, err
+		}
+		saved.Epoch = t.Epoch
+		if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
+			return s, err
+		}
+		last = m
 	}
 	s = Summary{Model: t.Config.Model, Config: t.Config, Train: t.Opt, Data: where, Epochs: t.Epoch, Steps: t.Step}
-	summarize(&s, m)
-	saved.Epoch = t.Epoch
-	if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
-		return s, err
-	}
+	summarize(&s, last)
 	if t.Epoch == 0 && !to.NoCheckpoints {
 		if err := checkpoint(t); err != nil {
 			return s, err
@@ -342,43 +381,14 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 }
 
 // Eval reloads the run folder dir and recomputes its test metrics on the
-// same test data (dataDir "" locates it as for training).
+// same test data (dataDir "" locates it as for training): OpenRun, then
+// Run.Evaluate.
 func Eval(dir, dataDir string) (Summary, error) {
-	var s Summary
-	saved, store, err := ckpt.Load(dir)
+	r, err := OpenRun(dir)
 	if err != nil {
-		return s, err
+		return Summary{}, err
 	}
-	o := train.DefaultOptions()
-	if len(saved.Train) > 0 {
-		if err := json.Unmarshal(saved.Train, &o); err != nil {
-			return s, errors.Wrapf(err, "loading %s: damaged training options", dir)
-		}
-	}
-	where, err := data.Locate(dataDir)
-	if err != nil {
-		return s, err
-	}
-	testSet, err := data.Load(where, data.Test, o.TestLimit)
-	if err != nil {
-		return s, err
-	}
-	if testSet.D != saved.In {
-		return s, errors.Errorf("test images have %d pixels, the model expects %d", testSet.D, saved.In)
-	}
-	testSet = PrepareTest(testSet, o)
-	dt, err := graph.ParseDtype(saved.Dtype)
-	if err != nil {
-		return s, errors.Wrapf(err, "loading %s", dir)
-	}
-	ev := eval.NewEvaluator(saved.Model, dt, store, o.EvalBatch, o.Seed)
-	m, err := ev.Evaluate(testSet)
-	if err != nil {
-		return s, err
-	}
-	s = Summary{Model: saved.Model.Model, Config: saved.Model, Train: o, Data: where, Epochs: saved.Epoch}
-	summarize(&s, m)
-	return s, nil
+	return r.Evaluate(dataDir)
 }
 
 // PrepareTest applies the run's binarization to a test set, as the trainer does.

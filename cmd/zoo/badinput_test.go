@@ -78,7 +78,17 @@ func trainRun(t *testing.T, model string, extra ...string) string {
 
 func checkpointDir(t *testing.T, run string) string {
 	t.Helper()
-	var p struct{ Path string }
+	path, _ := readPointer(t, run)
+	return filepath.Join(run, path)
+}
+
+// readPointer reads checkpoint.json of a run folder.
+func readPointer(t *testing.T, run string) (path string, step int) {
+	t.Helper()
+	var p struct {
+		Path string
+		Step int
+	}
 	b, err := os.ReadFile(filepath.Join(run, "checkpoint.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +96,7 @@ func checkpointDir(t *testing.T, run string) string {
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(run, p.Path)
+	return p.Path, p.Step
 }
 
 // TestBadInput runs the built zoo binary on bad input of every kind: each

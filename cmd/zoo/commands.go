@@ -88,7 +88,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	doc := "Train MODEL (one of " + strings.Join(models.Names(), ", ") + ") and write DIR/metrics.jsonl,\n" +
 		"DIR/summary.json, DIR/config.json + DIR/weights/*.npy, DIR/recon.png and a checkpoint\n" +
 		"(DIR/checkpoint.json → DIR/checkpoints/…) after every epoch. --resume DIR continues an\n" +
-		"interrupted run exactly; only --epochs, --out, --data, --quiet and --checkpoint-every may be given then.\n" +
+		"interrupted run exactly; only --epochs, --out, --data, --quiet, --overwrite and --checkpoint-every may be given then.\n" +
+		"--out DIR must be absent or empty: a run found there is named, and kept unless --overwrite is given.\n" +
 		"The flags of a model are listed by `zoo train MODEL --help`."
 	var spec models.Spec
 	rest := args
@@ -109,6 +110,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
 	quiet := fs.Bool("quiet", false, "no progress bar or epoch lines")
 	resume := fs.String("resume", "", "continue the run whose checkpoint is in this folder")
+	overwrite := fs.Bool("overwrite", false, "replace the run found in --out (its files; other files are kept) instead of refusing")
 	every := fs.Int("checkpoint-every", 0, "also write a checkpoint every N steps (0: at epoch ends only)")
 	trainFlags(fs, &o)
 	if spec.Name != "" {
@@ -127,7 +129,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *every < 0 {
 		return usagef("invalid --checkpoint-every %d: must be ≥ 0", *every)
 	}
-	to := zoo.TrainOptions{Out: *out, Data: *dataDir, CheckpointEvery: *every}
+	to := zoo.TrainOptions{Out: *out, Data: *dataDir, CheckpointEvery: *every, Overwrite: *overwrite}
 	if !*quiet {
 		to.Log = stderr
 		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -136,7 +138,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var s zoo.Summary
 	if *resume != "" {
-		allowed := map[string]bool{"out": true, "data": true, "epochs": true, "quiet": true, "resume": true, "checkpoint-every": true}
+		allowed := map[string]bool{"out": true, "data": true, "epochs": true, "quiet": true, "resume": true, "checkpoint-every": true, "overwrite": true}
 		var bad []string
 		fs.Visit(func(f *flag.Flag) {
 			if !allowed[f.Name] {

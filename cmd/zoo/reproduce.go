@@ -16,6 +16,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	quick := fs.Bool("quick", false, "the repo's MNIST subset and few epochs (all experiments in about 2 minutes)")
 	out := fs.String("out", "", "output folder (default runs/reproduce-NAME[-quick])")
 	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
+	overwrite := fs.Bool("overwrite", false, "start afresh in DIR, removing an earlier reproduction there (default: continue it, reusing its finished runs)")
 	iw := fs.Int("iw-samples", experiments.DefaultIWSamples, "importance samples of the VAE's IW-NLL in full runs")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -46,7 +47,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*out = filepath.Join("runs", "reproduce-"+name)
 	}
 	start := time.Now()
-	results, err := experiments.Reproduce(ctx, pos, experiments.Options{Quick: *quick, Out: *out, Data: *dataDir, IWSamples: *iw}, stderr)
+	results, err := experiments.Reproduce(ctx, pos, experiments.Options{Quick: *quick, Out: *out, Data: *dataDir, Log: stderr, Overwrite: *overwrite, IWSamples: *iw})
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 
-	"github.com/aezoo/aezoo/ckpt"
-	"github.com/aezoo/aezoo/data"
-	"github.com/aezoo/aezoo/eval"
-	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/viz"
 	"github.com/aezoo/aezoo/zoo"
 	"github.com/pkg/errors"
@@ -38,21 +34,17 @@ func cmdSample(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *grid < 2 {
 		return usagef("invalid --grid %d: must be ≥ 2", *grid)
 	}
-	saved, store, err := ckpt.Load(pos[0])
+	run, err := zoo.OpenRun(pos[0])
 	if err != nil {
 		return err
 	}
-	dt, err := graph.ParseDtype(saved.Dtype)
-	if err != nil {
-		return errors.Wrapf(err, "loading %s", pos[0])
-	}
-	g, err := zoo.NewGenerator(saved.Model, dt, store, saved.In)
+	g, err := run.Generator()
 	if err != nil {
 		return err
 	}
 	side := 28
-	if side*side != saved.In {
-		return errors.Errorf("cannot draw images of %d pixels as a square grid", saved.In)
+	if side*side != run.In {
+		return errors.Errorf("cannot draw images of %d pixels as a square grid", run.In)
 	}
 	_, x, err := g.Sample(rand.New(rand.NewPCG(*seed, 0x5a)), *n)
 	if err != nil {
@@ -63,26 +55,19 @@ func cmdSample(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "%d samples from N(0, I) → %s\n", *n, *out)
 	if *interp != "" {
-		test, err := data.Load(mustLocate(*dataDir), data.Test, 16)
+		test, err := run.TestSet(*dataDir)
 		if err != nil {
 			return err
 		}
-		codes, err := zoo.Encode(eval.NewEvaluator(saved.Model, dt, store, 16, 1), test, 16)
+		const pairs = 8
+		rows, err := g.Interpolations(run.Eval, test, pairs, 10)
 		if err != nil {
 			return err
-		}
-		var rows [][]float64
-		for i := 0; i+1 < len(codes); i += 2 {
-			r, err := g.Interpolate(codes[i], codes[i+1], 10)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, r...)
 		}
 		if err := viz.SavePNG(*interp, viz.Grid(rows, side, side, 10, 2)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "interpolations between %d pairs of test digits → %s\n", len(codes)/2, *interp)
+		fmt.Fprintf(stdout, "interpolations between %d pairs of test digits → %s\n", len(rows)/10, *interp)
 	}
 	if *manifold != "" {
 		m, err := g.Manifold(*grid)
@@ -95,12 +80,4 @@ func cmdSample(_ context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%d×%d latent manifold → %s\n", *grid, *grid, *manifold)
 	}
 	return nil
-}
-
-func mustLocate(dir string) string {
-	d, err := data.Locate(dir)
-	if err != nil {
-		return dir
-	}
-	return d
 }
