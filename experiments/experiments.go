@@ -83,8 +83,8 @@ func NewEnv(ctx context.Context, quick bool, out, dataDir string, log io.Writer)
 	env := &Env{Ctx: ctx, Quick: quick, Out: out, Log: log, Seed: 1, runs: map[string]*Run{}}
 	var err error
 	if quick {
-		env.Data = data.Testdata()
-		env.TrainSet, env.TestSet, err = data.LoadMNIST(env.Data, 0, 0)
+		env.Data = data.SubsetName
+		env.TrainSet, env.TestSet, err = data.LoadSubset(0, 0)
 	} else {
 		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(dataDir, 0, 0)
 	}
