@@ -2,6 +2,7 @@ package data
 
 import (
 	"math/rand/v2"
+	"strconv"
 )
 
 // Dataset is an image set with pixels scaled to [0,1].
@@ -10,7 +11,19 @@ type Dataset struct {
 	Labels []uint8   // len N
 	N, D   int       // number of examples and pixels per example
 
-	Rows, Cols int // image geometry, Rows*Cols == D
+	Rows, Cols int // image geometry, Rows*Cols*max(Channels, 1) == D
+	// Channels is 3 for RGB images (pixels interleaved: R, G, B), and 1
+	// or 0 for grey ones.
+	Channels int
+}
+
+// ShapeString describes the image shape, such as "28×28" or "32×32×3".
+func (d *Dataset) ShapeString() string {
+	s := strconv.Itoa(d.Rows) + "×" + strconv.Itoa(d.Cols)
+	if d.Channels > 1 {
+		s += "×" + strconv.Itoa(d.Channels)
+	}
+	return s
 }
 
 // Mean returns the mean of every feature over the examples (nil for an
