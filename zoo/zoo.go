@@ -83,20 +83,34 @@ func summarize(s *Summary, m eval.Metrics) {
 
 // LoadData locates MNIST (see data.Locate: dir, then $AEZOO_DATA, then the
 // GoMNIST module) and loads both splits with the given limits.
+// A dir that names a .npy or .npz file or an image folder is read as
+// data.Open does.
 func LoadData(dir string, trainLimit, testLimit int) (trainSet, testSet *data.Dataset, where string, err error) {
-	where, err = data.Locate(dir)
-	if err != nil {
-		return nil, nil, "", err
+	return data.Open(data.Source{Path: dir}, trainLimit, testLimit)
+}
+
+// source returns the data source of to: to.Source, with to.Data as its
+// path when it has none.
+func (to TrainOptions) source(seed uint64) data.Source {
+	src := to.Source
+	if src.Path == "" && src.Dataset == "" {
+		src.Path = to.Data
 	}
-	trainSet, testSet, err = data.LoadMNIST(where, trainLimit, testLimit)
-	return trainSet, testSet, where, err
+	if src.Seed == 0 {
+		src.Seed = seed
+	}
+	return src
 }
 
 // TrainOptions are the options of Train and Resume beyond the model and
 // trainer settings.
 type TrainOptions struct {
-	Out      string    // run folder (created)
-	Data     string    // data folder ("" to locate)
+	Out  string // run folder (created)
+	Data string // data folder ("" to locate)
+	// Source, when set, is where the data comes from (a named data set,
+	// a .npy/.npz file, an image folder); it overrides Data. Its held-out
+	// split is seeded with the training seed unless Source.Seed is set.
+	Source   data.Source
 	Progress io.Writer // progress bar, or nil
 	Log      io.Writer // one line per epoch, or nil
 	// OnStep, when set, is called after every training step.
@@ -144,7 +158,7 @@ func Train(ctx context.Context, c models.Config, o train.Options, to TrainOption
 	if err := prepareOut(to.Out); err != nil {
 		return s, err
 	}
-	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
+	trainSet, testSet, where, err := data.Open(to.source(o.Seed), o.TrainLimit, o.TestLimit)
 	if err != nil {
 		return s, err
 	}
@@ -210,12 +224,13 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	if err := prepareOut(to.Out); err != nil {
 		return s, err
 	}
-	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
+	trainSet, testSet, where, err := data.Open(to.source(o.Seed), o.TrainLimit, o.TestLimit)
 	if err != nil {
 		return s, err
 	}
 	if trainSet.D != st.In {
-		return s, errors.Errorf("the data has %d pixels per image, the checkpointed %s model takes %d", trainSet.D, st.Model.Model, st.In)
+		return s, errors.Errorf("the data (%s) has images of %s = %d values, the checkpointed %s model takes %d: resume on the data it was trained on",
+			where, trainSet.ShapeString(), trainSet.D, st.Model.Model, st.In)
 	}
 	t, err := train.New(st.Model, o, trainSet, testSet, store)
 	if err != nil {
@@ -344,6 +359,12 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 // Eval reloads the run folder dir and recomputes its test metrics on the
 // same test data (dataDir "" locates it as for training).
 func Eval(dir, dataDir string) (Summary, error) {
+	return EvalSource(dir, data.Source{Path: dataDir})
+}
+
+// EvalSource is Eval on the test set of src (see data.Open; a held-out
+// split is seeded with the run's training seed unless src.Seed is set).
+func EvalSource(dir string, src data.Source) (Summary, error) {
 	var s Summary
 	saved, store, err := ckpt.Load(dir)
 	if err != nil {
@@ -355,16 +376,16 @@ func Eval(dir, dataDir string) (Summary, error) {
 			return s, errors.Wrapf(err, "loading %s: damaged training options", dir)
 		}
 	}
-	where, err := data.Locate(dataDir)
-	if err != nil {
-		return s, err
+	if src.Seed == 0 {
+		src.Seed = o.Seed
 	}
-	testSet, err := data.Load(where, data.Test, o.TestLimit)
+	_, testSet, where, err := data.Open(src, o.TrainLimit, o.TestLimit)
 	if err != nil {
 		return s, err
 	}
 	if testSet.D != saved.In {
-		return s, errors.Errorf("test images have %d pixels, the model expects %d", testSet.D, saved.In)
+		return s, errors.Errorf("the test images (%s) have %s = %d values, the %s model in %s takes %d: evaluate it on the data it was trained on",
+			where, testSet.ShapeString(), testSet.D, saved.Model.Model, dir, saved.In)
 	}
 	testSet = PrepareTest(testSet, o)
 	dt, _ := graph.ParseDtype(saved.Dtype)

@@ -88,7 +88,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	doc := "Train MODEL (one of " + strings.Join(models.Names(), ", ") + ") and write DIR/metrics.jsonl,\n" +
 		"DIR/summary.json, DIR/config.json + DIR/weights/*.npy, DIR/recon.png and a checkpoint\n" +
 		"(DIR/checkpoint.json → DIR/checkpoints/…) after every epoch. --resume DIR continues an\n" +
-		"interrupted run exactly; only --epochs, --out, --data, --quiet and --checkpoint-every may be given then.\n" +
+		"interrupted run exactly; only --epochs, --out, the data flags (--data, --dataset, --labels, --size), --quiet and --checkpoint-every may be given then.\n" +
 		"The flags of a model are listed by `zoo train MODEL --help`."
 	var spec models.Spec
 	rest := args
@@ -106,7 +106,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs = newFlags("train "+spec.Name, "--out DIR [flags]", spec.Doc, stderr)
 	}
 	out := fs.String("out", "", "output folder (required unless --resume)")
-	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
+	df := dataFlags(fs)
 	quiet := fs.Bool("quiet", false, "no progress bar or epoch lines")
 	resume := fs.String("resume", "", "continue the run whose checkpoint is in this folder")
 	every := fs.Int("checkpoint-every", 0, "also write a checkpoint every N steps (0: at epoch ends only)")
@@ -127,7 +127,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *every < 0 {
 		return usagef("invalid --checkpoint-every %d: must be ≥ 0", *every)
 	}
-	to := zoo.TrainOptions{Out: *out, Data: *dataDir, CheckpointEvery: *every}
+	src, err := df.source()
+	if err != nil {
+		return err
+	}
+	to := zoo.TrainOptions{Out: *out, Source: src, CheckpointEvery: *every}
 	if !*quiet {
 		to.Log = stderr
 		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -136,7 +140,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var s zoo.Summary
 	if *resume != "" {
-		allowed := map[string]bool{"out": true, "data": true, "epochs": true, "quiet": true, "resume": true, "checkpoint-every": true}
+		allowed := map[string]bool{"out": true, "data": true, "dataset": true, "labels": true, "size": true, "epochs": true, "quiet": true, "resume": true, "checkpoint-every": true}
 		var bad []string
 		fs.Visit(func(f *flag.Flag) {
 			if !allowed[f.Name] {
@@ -186,7 +190,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", "DIR [--json]", "Reload the model trained in DIR and recompute its test metrics.", stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
+	df := dataFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -194,7 +198,11 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("want exactly one run folder, got %d arguments", len(pos))
 	}
-	s, err := zoo.Eval(pos[0], *dataDir)
+	src, err := df.source()
+	if err != nil {
+		return err
+	}
+	s, err := zoo.EvalSource(pos[0], src)
 	if err != nil {
 		return err
 	}

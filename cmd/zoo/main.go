@@ -44,6 +44,7 @@ func init() {
 		{"eval", "DIR [--json]", "reload a trained model and recompute its test metrics", cmdEval},
 		{"sample", "DIR [--n 64] [--out samples.png]", "draw images from a trained VAE's prior (also interpolations, manifold)", cmdSample},
 		{"bench", "CONFIG [--steps N] [--dtype float32|float64] [--json]", "measure training speed and memory per step (ae512, vae)", cmdBench},
+		{"datasets", "[--json]", "list the named data sets (--dataset) and where they were found", cmdDatasets},
 		{"reproduce", "NAME|all [--quick] [--out DIR]", "run the lecture's comparisons; write a report with tables and figures", cmdReproduce},
 	}
 }

@@ -7,15 +7,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/experiments"
 )
 
 func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("reproduce", "NAME|all [--quick] --out DIR",
 		"Run the lecture's comparisons as measured experiments (denoising, contractive, sparse, vae,\nlinear-dae-svd, or all) and write DIR/report.md, DIR/results.json, the figures and the trained runs.", stderr)
-	quick := fs.Bool("quick", false, "the repo's MNIST subset and few epochs (all experiments in about 2 minutes)")
+	quick := fs.Bool("quick", false, "the MNIST subset embedded in the binary and few epochs (all experiments in about 2 minutes)")
 	out := fs.String("out", "", "output folder (default runs/reproduce-NAME[-quick])")
 	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
+	dataset := fs.String("dataset", "", "a named data set for full runs (mnist, fashion-mnist, kmnist; see `zoo datasets`)")
 	iw := fs.Int("iw-samples", experiments.IWSamples, "importance samples of the VAE's IW-NLL in full runs")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -31,6 +33,23 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if _, err := experiments.Lookup(n); err != nil {
 			return usagef("%v", err)
 		}
+	}
+	if *dataset != "" {
+		n, err := data.ParseName(*dataset)
+		if err != nil {
+			return usagef("--dataset: %v", err)
+		}
+		if *dataDir != "" || *quick {
+			return usagef("--dataset goes without --data and --quick (--quick always uses the embedded MNIST subset)")
+		}
+		if n == data.MNISTSubset {
+			return usagef("--dataset %s: use --quick for the embedded MNIST subset", n)
+		}
+		f, err := data.Find(n, data.LookupOptions{Download: true})
+		if err != nil {
+			return err
+		}
+		*dataDir = f.Dir
 	}
 	if *iw <= 0 {
 		return usagef("invalid --iw-samples %d: must be positive", *iw)
