@@ -427,6 +427,9 @@ func ReconGrid(path string, ev *eval.Evaluator, test *data.Dataset, n int) error
 	if err != nil {
 		return err
 	}
+	if test.Channels == 3 {
+		return viz.SavePNG(path, viz.GridRGB(append(imgs, recons...), test.Rows, test.Cols, n, 2))
+	}
 	return viz.SavePNG(path, viz.Grid(append(imgs, recons...), test.Rows, test.Cols, n, 2))
 }
 
