@@ -91,6 +91,11 @@ func NewEnv(ctx context.Context, quick bool, out, dataDir string, log io.Writer)
 	if err != nil {
 		return nil, err
 	}
+	// The experiments' figures and configurations are those of the
+	// lecture: 28×28 grey images (MNIST, Fashion-MNIST, KMNIST).
+	if tr := env.TrainSet; tr.Rows != 28 || tr.Cols != 28 || tr.D != 784 {
+		return nil, errors.Errorf("the experiments need 28×28 grey images (MNIST, Fashion-MNIST, KMNIST); %s has %s", env.Data, tr.ShapeString())
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, errors.Errorf("cannot create output folder %s: %v", out, err)
 	}
