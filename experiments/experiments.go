@@ -4,7 +4,7 @@
 // writes each as a report (report.md, results.json, PNG figures, the
 // trained models' folders).
 //
-// Each experiment has a quick version (the repo's MNIST subset, a few
+// Each experiment has a quick version (the MNIST subset embedded in the binary, a few
 // epochs: all together in about two minutes on two cores) and a full
 // version (full MNIST).
 package experiments
@@ -331,7 +331,7 @@ func (r *Result) markdown(b *strings.Builder, quick bool, figPrefix string, leve
 	h := strings.Repeat("#", level)
 	fmt.Fprintf(b, "%s %s\n\n", h, r.Title)
 	if quick {
-		fmt.Fprintf(b, "_Quick run: the repo's MNIST subset (2,000 train / 500 test), a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n")
+		fmt.Fprintf(b, "_Quick run: the MNIST subset embedded in the binary (2,000 train / 500 test), a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n")
 	}
 	if r.Intro != "" {
 		fmt.Fprintf(b, "%s\n\n", r.Intro)
