@@ -144,3 +144,28 @@ func normal(rng *rand.Rand) float64 {
 	}
 	return rng.NormFloat64()
 }
+
+// GuessShape returns an image shape for d values when none is recorded:
+// a square grey image if d is a square, else a square RGB image if d/3 is
+// one. ok is false if neither holds.
+func GuessShape(d int) (rows, cols, channels int, ok bool) {
+	for _, ch := range []int{1, 3} {
+		if d <= 0 || d%ch != 0 {
+			continue
+		}
+		s := isqrt(d / ch)
+		if s*s == d/ch {
+			return s, s, ch, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
+// isqrt returns ⌊√n⌋ for n ≥ 0.
+func isqrt(n int) int {
+	s := 0
+	for (s+1)*(s+1) <= n {
+		s++
+	}
+	return s
+}
