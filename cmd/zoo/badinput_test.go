@@ -220,7 +220,7 @@ func TestBadInput(t *testing.T) {
 		{"--dataset and --data", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "mnist", "--data", td}, 2, "not both"},
 		{"reproduce on 10×10 images", []string{"reproduce", "all", "--out", t.TempDir(), "--data", arr("small.npy", npy.FromFloat32s(make([]float32, 1000), 10, 100))}, 1, "need 28×28 grey images"},
 		{"reproduce on a missing data set", []string{"reproduce", "all", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
-		{"reproduce --quick with --dataset", []string{"reproduce", "all", "--quick", "--dataset", "fashion-mnist"}, 2, "without --data and --quick"},
+		{"reproduce --quick with --dataset", []string{"reproduce", "all", "--quick", "--dataset", "fashion-mnist"}, 2, "without --quick"},
 		{"missing kmnist", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
 		{"checkpoint of another model", []string{"train", "sparse", "--resume", plainRun, "--out", t.TempDir(), "--data", td}, 1, "is of model plain, not sparse"},
 		{"checkpoint with wrong shapes", []string{"train", "--resume", shapeRun, "--out", t.TempDir(), "--data", td}, 1, "shape"},

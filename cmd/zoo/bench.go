@@ -19,6 +19,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	warmup := fs.Int("warmup", 20, "untimed warm-up steps")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	dir := fs.String("data", "", "MNIST folder (default: $AEZOO_DATA or the GoMNIST module)")
+	dataset := fs.String("dataset", "", "a named data set instead of MNIST (fashion-mnist, kmnist; see `zoo datasets`)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -35,6 +36,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *dtype != "float32" && *dtype != "float64" {
 		return usagef("invalid --dtype %q (want float32 or float64)", *dtype)
+	}
+	if *dir, err = idxDir(*dataset, *dir); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -98,3 +98,27 @@ func cmdDatasets(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return tw.Flush()
 }
+
+// idxDir resolves --dataset for commands that read a folder of IDX files
+// (reproduce, bench): it returns the folder of the named data set, or dir
+// when name is empty. The embedded subset has no folder.
+func idxDir(name, dir string) (string, error) {
+	if name == "" {
+		return dir, nil
+	}
+	n, err := data.ParseName(name)
+	if err != nil {
+		return "", usagef("--dataset: %v", err)
+	}
+	if dir != "" {
+		return "", usagef("give --dataset or --data, not both")
+	}
+	if n == data.MNISTSubset {
+		return "", usagef("--dataset %s is not available here (reproduce: use --quick)", n)
+	}
+	f, err := data.Find(n, data.LookupOptions{Download: true})
+	if err != nil {
+		return "", err
+	}
+	return f.Dir, nil
+}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/experiments"
 )
 
@@ -34,22 +33,11 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return usagef("%v", err)
 		}
 	}
-	if *dataset != "" {
-		n, err := data.ParseName(*dataset)
-		if err != nil {
-			return usagef("--dataset: %v", err)
-		}
-		if *dataDir != "" || *quick {
-			return usagef("--dataset goes without --data and --quick (--quick always uses the embedded MNIST subset)")
-		}
-		if n == data.MNISTSubset {
-			return usagef("--dataset %s: use --quick for the embedded MNIST subset", n)
-		}
-		f, err := data.Find(n, data.LookupOptions{Download: true})
-		if err != nil {
-			return err
-		}
-		*dataDir = f.Dir
+	if *dataset != "" && *quick {
+		return usagef("--dataset goes without --quick (--quick always uses the embedded MNIST subset)")
+	}
+	if *dataDir, err = idxDir(*dataset, *dataDir); err != nil {
+		return err
 	}
 	if *iw <= 0 {
 		return usagef("invalid --iw-samples %d: must be positive", *iw)
