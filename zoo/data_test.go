@@ -196,3 +196,23 @@ func TestTrainFashionMNIST(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalRefusesAnotherShapeOfTheSameSize: a model trained on 6×5 images
+// refuses rows of 1×30 values, though both have D = 30.
+func TestEvalRefusesAnotherShapeOfTheSameSize(t *testing.T) {
+	srcs := genSources(t)
+	o := train.DefaultOptions()
+	o.Epochs, o.Batch = 1, 8
+	out := t.TempDir()
+	if _, err := Train(context.Background(), smallConfig(t, "plain"), o, TrainOptions{Out: out, Source: srcs["npy"].src, NoCheckpoints: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := EvalSource(out, srcs["npz"].src)
+	if err == nil || !strings.Contains(err.Error(), "has images of 1×30, the model in "+out+" was trained on images of 6×5") {
+		t.Errorf("eval of a 6×5 model on 1×30 rows: %v", err)
+	}
+	e, err := EvalSource(out, srcs["npy"].src)
+	if err != nil || len(e.Shape) != 3 || e.Shape[0] != 6 || e.Shape[1] != 5 || e.Shape[2] != 1 {
+		t.Errorf("eval on its own data: shape %v, %v", e.Shape, err)
+	}
+}

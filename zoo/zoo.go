@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/aezoo/aezoo/ckpt"
@@ -37,13 +38,15 @@ const (
 
 // Summary is the content of summary.json.
 type Summary struct {
-	Model   string        `json:"model"`
-	Config  models.Config `json:"config"`
-	Train   train.Options `json:"train"`
-	Data    string        `json:"data"`
-	Epochs  int           `json:"epochs"`
-	Steps   int           `json:"steps"`
-	Seconds float64       `json:"seconds"` // wall time of the whole run
+	Model  string        `json:"model"`
+	Config models.Config `json:"config"`
+	Train  train.Options `json:"train"`
+	Data   string        `json:"data"`
+	// Shape is the image shape of the data: rows, columns, channels.
+	Shape   []int   `json:"image_shape,omitempty"`
+	Epochs  int     `json:"epochs"`
+	Steps   int     `json:"steps"`
+	Seconds float64 `json:"seconds"` // wall time of the whole run
 
 	TestLoss    float64            `json:"test_loss"` // the model's whole objective per image
 	TestRecon   float64            `json:"test_recon"`
@@ -232,6 +235,9 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 		return s, errors.Errorf("the data (%s) has images of %s = %d values, the checkpointed %s model takes %d: resume on the data it was trained on",
 			where, trainSet.ShapeString(), trainSet.D, st.Model.Model, st.In)
 	}
+	if err := checkShape(from, trainSet, where); err != nil {
+		return s, err
+	}
 	t, err := train.New(st.Model, o, trainSet, testSet, store)
 	if err != nil {
 		return s, err
@@ -338,7 +344,7 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	if err != nil {
 		return s, err
 	}
-	s = Summary{Model: t.Config.Model, Config: t.Config, Train: t.Opt, Data: where, Epochs: t.Epoch, Steps: t.Step}
+	s = Summary{Model: t.Config.Model, Config: t.Config, Train: t.Opt, Data: where, Shape: imageShape(t.Test), Epochs: t.Epoch, Steps: t.Step}
 	summarize(&s, m)
 	saved.Epoch = t.Epoch
 	if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
@@ -387,6 +393,9 @@ func EvalSource(dir string, src data.Source) (Summary, error) {
 		return s, errors.Errorf("the test images (%s) have %s = %d values, the %s model in %s takes %d: evaluate it on the data it was trained on",
 			where, testSet.ShapeString(), testSet.D, saved.Model.Model, dir, saved.In)
 	}
+	if err := checkShape(dir, testSet, where); err != nil {
+		return s, err
+	}
 	testSet = PrepareTest(testSet, o)
 	dt, _ := graph.ParseDtype(saved.Dtype)
 	ev := eval.NewEvaluator(saved.Model, dt, store, o.EvalBatch, o.Seed)
@@ -394,7 +403,7 @@ func EvalSource(dir string, src data.Source) (Summary, error) {
 	if err != nil {
 		return s, err
 	}
-	s = Summary{Model: saved.Model.Model, Config: saved.Model, Train: o, Data: where, Epochs: saved.Epoch}
+	s = Summary{Model: saved.Model.Model, Config: saved.Model, Train: o, Data: where, Shape: imageShape(testSet), Epochs: saved.Epoch}
 	summarize(&s, m)
 	return s, nil
 }
@@ -440,4 +449,34 @@ func checkWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// imageShape returns the rows, columns and channels of ds's images.
+func imageShape(ds *data.Dataset) []int {
+	if ds == nil {
+		return nil
+	}
+	return []int{ds.Rows, ds.Cols, max(ds.Channels, 1)}
+}
+
+// checkShape compares the image shape of ds with the one recorded in the
+// summary.json of the run folder dir, if there is one: a model trained on
+// 28×28 images refuses 1×784 rows of the same size too.
+func checkShape(dir string, ds *data.Dataset, where string) error {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return nil // no summary yet (an interrupted run): the input size check stands
+	}
+	var saved struct {
+		Shape []int `json:"image_shape"`
+	}
+	if json.Unmarshal(b, &saved) != nil || len(saved.Shape) != 3 {
+		return nil // a run saved before shapes were recorded
+	}
+	if got := imageShape(ds); !slices.Equal(got, saved.Shape) {
+		want := &data.Dataset{Rows: saved.Shape[0], Cols: saved.Shape[1], Channels: saved.Shape[2]}
+		return errors.Errorf("the data (%s) has images of %s, the model in %s was trained on images of %s: use the data it was trained on",
+			where, ds.ShapeString(), dir, want.ShapeString())
+	}
+	return nil
 }
