@@ -5,6 +5,7 @@
 //	zoo train MODEL --out DIR [flags]
 //	zoo eval DIR [--json]
 //	zoo reproduce NAME|all [--quick] [--out DIR]
+//	zoo datasets [--json]
 //	zoo sample DIR [--n 64] [--out samples.png] [--interpolate FILE] [--manifold FILE]
 //
 // Run `zoo COMMAND --help` for the flags of a command. Exit status: 0 on
