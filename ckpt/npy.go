@@ -7,16 +7,13 @@ import (
 	"io"
 	"math"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/aezoo/aezoo/internal/npy"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
-
-// maxNpyElems bounds the element count a .npy header may declare.
-const maxNpyElems = 1 << 31
 
 // WriteNpy writes t (float32 or float64, C order) as a NumPy .npy file,
 // version 1.0, with the header padded to 64 bytes and ended by a newline.
@@ -62,123 +59,28 @@ func WriteNpy(w io.Writer, t *tensor.Dense) error {
 	return errors.Wrap(bw.Flush(), "npy: writing")
 }
 
-var (
-	reDescr   = regexp.MustCompile(`'descr'\s*:\s*'([<>|=]?)([a-z]\d+)'`)
-	reFortran = regexp.MustCompile(`'fortran_order'\s*:\s*(True|False)`)
-	reShape   = regexp.MustCompile(`'shape'\s*:\s*\(([^)]*)\)`)
-)
-
 // ReadNpy reads a little-endian float32 or float64 C-order .npy array.
 // size, when positive, is the number of bytes the source holds: a header
 // declaring more data than that is rejected before anything is allocated.
+// The parsing is npy.Read's, shared with the data loaders.
 func ReadNpy(r io.Reader, size int64) (*tensor.Dense, error) {
-	var pre [8]byte
-	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return nil, errors.New("npy: too short for a .npy header")
+	a, err := npy.Read(r, size, []string{"f4", "f8"})
+	if err != nil {
+		return nil, err
 	}
-	if string(pre[:6]) != "\x93NUMPY" {
-		return nil, errors.New("npy: bad magic (not a .npy file)")
-	}
-	var hlen int
-	switch pre[6] {
-	case 1:
-		var b [2]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, errors.New("npy: truncated header")
-		}
-		hlen = int(binary.LittleEndian.Uint16(b[:]))
-	case 2, 3:
-		var b [4]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, errors.New("npy: truncated header")
-		}
-		hlen = int(binary.LittleEndian.Uint32(b[:]))
-	default:
-		return nil, errors.Errorf("npy: unsupported version %d.%d", pre[6], pre[7])
-	}
-	if hlen > 1<<16 || (size > 0 && int64(hlen) > size) {
-		return nil, errors.Errorf("npy: header length %d is too large", hlen)
-	}
-	hb := make([]byte, hlen)
-	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, errors.New("npy: truncated header")
-	}
-	h := string(hb)
-	m := reDescr.FindStringSubmatch(h)
-	if m == nil {
-		return nil, errors.Errorf("npy: header has no dtype: %q", h)
-	}
-	if m[1] == ">" {
-		return nil, errors.New("npy: big-endian data is not supported")
-	}
-	var width int
-	switch m[2] {
-	case "f4":
-		width = 4
-	case "f8":
-		width = 8
-	default:
-		return nil, errors.Errorf("npy: dtype %s not supported (want float32 or float64)", m[2])
-	}
-	if f := reFortran.FindStringSubmatch(h); f == nil || f[1] != "False" {
-		return nil, errors.New("npy: only C-order arrays are supported")
-	}
-	s := reShape.FindStringSubmatch(h)
-	if s == nil {
-		return nil, errors.Errorf("npy: header has no shape: %q", h)
-	}
-	var shape []int
-	total := 1
-	for _, part := range strings.Split(s[1], ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		d, err := strconv.Atoi(part)
-		if err != nil || d < 0 || d > maxNpyElems {
-			return nil, errors.Errorf("npy: bad dimension %q", part)
-		}
-		if d > 0 && total > maxNpyElems/d {
-			return nil, errors.Errorf("npy: shape (%s) is too large", s[1])
-		}
-		total *= d
-		shape = append(shape, d)
-	}
-	if total == 0 {
-		return nil, errors.Errorf("npy: empty array (shape (%s))", s[1])
-	}
-	if len(shape) == 0 || len(shape) > 4 {
-		return nil, errors.Errorf("npy: rank %d not supported", len(shape))
-	}
-	need := int64(total) * int64(width)
-	if size > 0 && need > size-int64(10+hlen) {
-		return nil, errors.Errorf("npy: header declares %d bytes of data, the file holds %d", need, size-int64(10+hlen))
-	}
-	// Read through a limited buffer that grows as data arrives.
-	data := make([]byte, 0, min(need, 1<<20))
-	buf := make([]byte, 1<<16)
-	for int64(len(data)) < need {
-		n, err := r.Read(buf[:min(int64(len(buf)), need-int64(len(data)))])
-		data = append(data, buf[:n]...)
-		if err != nil {
-			break
-		}
-	}
-	if int64(len(data)) != need {
-		return nil, errors.Errorf("npy: truncated: header declares %d bytes of data, read %d", need, len(data))
-	}
-	if width == 4 {
+	total := a.Len()
+	if a.Dtype == "f4" {
 		v := make([]float32, total)
 		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(a.Data[4*i:]))
 		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)), nil
+		return tensor.New(tensor.WithShape(a.Shape...), tensor.WithBacking(v)), nil
 	}
 	v := make([]float64, total)
 	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(a.Data[8*i:]))
 	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)), nil
+	return tensor.New(tensor.WithShape(a.Shape...), tensor.WithBacking(v)), nil
 }
 
 // ReadNpyFile reads a .npy file, checking its header against its size.

@@ -2,6 +2,7 @@ package data
 
 import (
 	"math/rand/v2"
+	"strconv"
 )
 
 // Dataset is an image set with pixels scaled to [0,1].
@@ -10,7 +11,19 @@ type Dataset struct {
 	Labels []uint8   // len N
 	N, D   int       // number of examples and pixels per example
 
-	Rows, Cols int // image geometry, Rows*Cols == D
+	Rows, Cols int // image geometry, Rows*Cols*max(Channels, 1) == D
+	// Channels is 3 for RGB images (pixels interleaved: R, G, B), and 1
+	// or 0 for grey ones.
+	Channels int
+}
+
+// ShapeString describes the image shape, such as "28×28" or "32×32×3".
+func (d *Dataset) ShapeString() string {
+	s := strconv.Itoa(d.Rows) + "×" + strconv.Itoa(d.Cols)
+	if d.Channels > 1 {
+		s += "×" + strconv.Itoa(d.Channels)
+	}
+	return s
 }
 
 // Mean returns the mean of every feature over the examples (nil for an
@@ -130,4 +143,29 @@ func normal(rng *rand.Rand) float64 {
 		return rand.NormFloat64()
 	}
 	return rng.NormFloat64()
+}
+
+// GuessShape returns an image shape for d values when none is recorded:
+// a square grey image if d is a square, else a square RGB image if d/3 is
+// one. ok is false if neither holds.
+func GuessShape(d int) (rows, cols, channels int, ok bool) {
+	for _, ch := range []int{1, 3} {
+		if d <= 0 || d%ch != 0 {
+			continue
+		}
+		s := isqrt(d / ch)
+		if s*s == d/ch {
+			return s, s, ch, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
+// isqrt returns ⌊√n⌋ for n ≥ 0.
+func isqrt(n int) int {
+	s := 0
+	for (s+1)*(s+1) <= n {
+		s++
+	}
+	return s
 }

@@ -206,3 +206,15 @@ func TestDatasetInconsistent(t *testing.T) {
 		_ = d.Binarized(0.5)
 	}
 }
+
+func TestGuessShape(t *testing.T) {
+	for _, tc := range []struct {
+		d, rows, cols, ch int
+		ok                bool
+	}{{784, 28, 28, 1, true}, {3072, 32, 32, 3, true}, {1, 1, 1, 1, true}, {30, 0, 0, 0, false}, {0, 0, 0, 0, false}, {12, 2, 2, 3, true}} {
+		r, c, ch, ok := GuessShape(tc.d)
+		if r != tc.rows || c != tc.cols || ch != tc.ch || ok != tc.ok {
+			t.Errorf("GuessShape(%d) = %d, %d, %d, %v", tc.d, r, c, ch, ok)
+		}
+	}
+}

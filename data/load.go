@@ -1,7 +1,9 @@
 package data
 
 import (
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,15 +62,30 @@ func FileNames(s Split) (images, labels []string, err error) {
 	return names("images", "idx3"), names("labels", "idx1"), nil
 }
 
-// findFile returns the first of names that exists as a regular file in dir.
-func findFile(dir string, names []string) (string, bool) {
+// findFile returns the first of names that exists as a regular file in
+// the folder dir of fsys.
+func findFile(fsys fs.FS, dir string, names []string) (string, bool) {
 	for _, n := range names {
-		p := filepath.Join(dir, n)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		p := path.Join(dir, n)
+		if fi, err := fs.Stat(fsys, p); err == nil && fi.Mode().IsRegular() {
 			return p, true
 		}
 	}
 	return "", false
+}
+
+// readIDXFS reads the IDX file name of fsys; shown is the name errors give.
+func readIDXFS(fsys fs.FS, name, shown string) (*IDX, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, errors.Wrap(err, "idx")
+	}
+	defer f.Close()
+	m, err := ReadIDX(f)
+	if err != nil {
+		return nil, errors.Wrapf(err, "reading %s", shown)
+	}
+	return m, nil
 }
 
 // missingError explains that the MNIST files of split s are missing from dir.
@@ -86,37 +103,58 @@ func missingError(dir string, s Split, what string, names []string) error {
 // suffix. The images must have rank 3 (count, rows, cols), the labels rank
 // 1, and both the same count. Pixels are scaled by 1/255 into [0,1].
 func Load(dir string, split Split, limit int) (*Dataset, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loading MNIST %s from %s", split, dir)
+	}
+	root := filepath.VolumeName(abs) + string(filepath.Separator)
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loading MNIST %s from %s", split, dir)
+	}
+	return loadFS(os.DirFS(root), filepath.ToSlash(rel), dir, split, limit)
+}
+
+// LoadFS is Load on the folder dir of fsys (a slash-separated path, "."
+// for the root), for data sets embedded in the binary or in an archive.
+func LoadFS(fsys fs.FS, dir string, split Split, limit int) (*Dataset, error) {
+	return loadFS(fsys, dir, dir, split, limit)
+}
+
+// loadFS is LoadFS; shown is the folder errors name.
+func loadFS(fsys fs.FS, dir, shown string, split Split, limit int) (*Dataset, error) {
 	imgNames, lblNames, err := FileNames(split)
 	if err != nil {
 		return nil, err
 	}
-	imgPath, ok := findFile(dir, imgNames)
+	imgPath, ok := findFile(fsys, dir, imgNames)
 	if !ok {
-		return nil, missingError(dir, split, "images", imgNames)
+		return nil, missingError(shown, split, "images", imgNames)
 	}
-	lblPath, ok := findFile(dir, lblNames)
+	lblPath, ok := findFile(fsys, dir, lblNames)
 	if !ok {
-		return nil, missingError(dir, split, "labels", lblNames)
+		return nil, missingError(shown, split, "labels", lblNames)
 	}
-	img, err := ReadIDXFile(imgPath)
+	showPath := func(p string) string { return filepath.Join(shown, path.Base(p)) }
+	img, err := readIDXFS(fsys, imgPath, showPath(imgPath))
 	if err != nil {
 		return nil, errors.Wrapf(err, "loading MNIST %s", split)
 	}
 	if len(img.Dims) != 3 {
 		return nil, errors.Errorf("loading MNIST %s: %s: images must have rank 3 (count, rows, cols), got dims %s",
-			split, imgPath, dimString(img.Dims))
+			split, showPath(imgPath), dimString(img.Dims))
 	}
-	lbl, err := ReadIDXFile(lblPath)
+	lbl, err := readIDXFS(fsys, lblPath, showPath(lblPath))
 	if err != nil {
 		return nil, errors.Wrapf(err, "loading MNIST %s", split)
 	}
 	if len(lbl.Dims) != 1 {
 		return nil, errors.Errorf("loading MNIST %s: %s: labels must have rank 1, got dims %s",
-			split, lblPath, dimString(lbl.Dims))
+			split, showPath(lblPath), dimString(lbl.Dims))
 	}
 	d, err := NewDataset(img, lbl, limit)
 	if err != nil {
-		return nil, errors.Wrapf(err, "loading MNIST %s from %s", split, dir)
+		return nil, errors.Wrapf(err, "loading MNIST %s from %s", split, shown)
 	}
 	return d, nil
 }

@@ -211,14 +211,15 @@ func goModDownload(goBin, path, version string) (string, error) {
 	return res.Dir, nil
 }
 
-// Testdata returns the absolute path of the repository's testdata/mnist
+// Testdata returns the absolute path of the repository's data/subset
 // folder, which holds the first 2000 training and 500 test examples of
 // MNIST. It is found from the location of this source file, so it is meant
-// for tests run from a checkout of the repository.
+// for tests and notebooks run from a checkout of the repository; an
+// installed binary reads the same files, embedded, with LoadSubset.
 func Testdata() string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		return filepath.Join("testdata", "mnist")
+		return filepath.Join("data", "subset")
 	}
-	return filepath.Join(filepath.Dir(filepath.Dir(file)), "testdata", "mnist")
+	return filepath.Join(filepath.Dir(file), "subset")
 }

@@ -221,8 +221,8 @@ func TestTestdata(t *testing.T) {
 	if !filepath.IsAbs(dir) {
 		t.Errorf("%s is not absolute", dir)
 	}
-	if filepath.Base(dir) != "mnist" || filepath.Base(filepath.Dir(dir)) != "testdata" {
-		t.Errorf("%s does not end in testdata/mnist", dir)
+	if filepath.Base(dir) != "subset" || filepath.Base(filepath.Dir(dir)) != "data" {
+		t.Errorf("%s does not end in data/subset", dir)
 	}
 	if !isDir(dir) {
 		t.Errorf("%s is not a directory", dir)

@@ -4,7 +4,7 @@
 // writes each as a report (report.md, results.json, PNG figures, the
 // trained models' folders).
 //
-// Each experiment has a quick version (the repo's MNIST subset, a few
+// Each experiment has a quick version (the MNIST subset embedded in the binary, a few
 // epochs: all together in about two minutes on two cores) and a full
 // version (full MNIST).
 package experiments
@@ -110,13 +110,18 @@ func NewEnv(ctx context.Context, o Options) (*Env, error) {
 	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, IWSamples: iw, runs: map[string]*Run{}}
 	var err error
 	if o.Quick {
-		env.Data = data.Testdata()
-		env.TrainSet, env.TestSet, err = data.LoadMNIST(env.Data, 0, 0)
+		env.Data = data.SubsetName
+		env.TrainSet, env.TestSet, err = data.LoadSubset(0, 0)
 	} else {
 		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(o.Data, 0, 0)
 	}
 	if err != nil {
 		return nil, err
+	}
+	// The experiments' figures and configurations are those of the
+	// lecture: 28×28 grey images (MNIST, Fashion-MNIST, KMNIST).
+	if tr := env.TrainSet; tr.Rows != 28 || tr.Cols != 28 || tr.D != 784 {
+		return nil, errors.Errorf("the experiments need 28×28 grey images (MNIST, Fashion-MNIST, KMNIST); %s has %s", env.Data, tr.ShapeString())
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, errors.Errorf("cannot create output folder %s: %v", o.Out, err)
@@ -392,7 +397,7 @@ func (r *Result) markdown(b *strings.Builder, quick bool, figPrefix string, leve
 	h := strings.Repeat("#", level)
 	fmt.Fprintf(b, "%s %s\n\n", h, r.Title)
 	if quick {
-		fmt.Fprintf(b, "_Quick run: the repo's MNIST subset (2,000 train / 500 test), a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n")
+		fmt.Fprintf(b, "_Quick run: the MNIST subset embedded in the binary (2,000 train / 500 test), a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n")
 	}
 	if r.Intro != "" {
 		fmt.Fprintf(b, "%s\n\n", r.Intro)

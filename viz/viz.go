@@ -95,3 +95,45 @@ func SavePNG(path string, img image.Image) error {
 	}
 	return errors.Wrapf(f.Close(), "closing %s", path)
 }
+
+// GridRGB is Grid for colour images: each image is rows×cols pixels of
+// interleaved R, G, B values in [0,1] (clamped).
+func GridRGB(imgs [][]float64, rows, cols, perRow, scale int) *image.RGBA {
+	if perRow <= 0 {
+		perRow = 8
+	}
+	if scale <= 0 {
+		scale = 1
+	}
+	n := len(imgs)
+	gridRows := (n + perRow - 1) / perRow
+	cw, ch := cols*scale+1, rows*scale+1
+	img := image.NewRGBA(image.Rect(0, 0, perRow*cw+1, max(gridRows, 1)*ch+1))
+	for i := range img.Pix {
+		img.Pix[i] = 64 // gaps
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	byte8 := func(im []float64, i int) uint8 {
+		if i >= len(im) {
+			return 0
+		}
+		return uint8(math.Round(255 * math.Min(math.Max(im[i], 0), 1)))
+	}
+	for k, im := range imgs {
+		ox, oy := 1+(k%perRow)*cw, 1+(k/perRow)*ch
+		for y := 0; y < rows; y++ {
+			for x := 0; x < cols; x++ {
+				i := 3 * (y*cols + x)
+				c := color.RGBA{byte8(im, i), byte8(im, i+1), byte8(im, i+2), 255}
+				for dy := 0; dy < scale; dy++ {
+					for dx := 0; dx < scale; dx++ {
+						img.SetRGBA(ox+x*scale+dx, oy+y*scale+dy, c)
+					}
+				}
+			}
+		}
+	}
+	return img
+}

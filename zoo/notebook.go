@@ -111,21 +111,29 @@ func ReadLogs(dir string) ([]train.EpochLog, error) {
 // TestSet loads the run's test set (its --test-limit, binarized as in
 // training) from dataDir ("" locates MNIST as Train does).
 func (r *Run) TestSet(dataDir string) (*data.Dataset, error) {
-	ds, _, err := r.testSet(dataDir)
+	return r.TestSetSource(data.Source{Path: dataDir})
+}
+
+// TestSetSource is TestSet on the test set of src (see data.Open).
+func (r *Run) TestSetSource(src data.Source) (*data.Dataset, error) {
+	ds, _, err := r.testSet(src)
 	return ds, err
 }
 
-func (r *Run) testSet(dataDir string) (*data.Dataset, string, error) {
-	where, err := data.Locate(dataDir)
-	if err != nil {
-		return nil, "", err
+func (r *Run) testSet(src data.Source) (*data.Dataset, string, error) {
+	if src.Seed == 0 {
+		src.Seed = r.Options.Seed
 	}
-	test, err := data.Load(where, data.Test, r.Options.TestLimit)
+	_, test, where, err := data.Open(src, r.Options.TrainLimit, r.Options.TestLimit)
 	if err != nil {
 		return nil, "", err
 	}
 	if test.D != r.In {
-		return nil, "", errors.Errorf("test images have %d pixels, the model expects %d", test.D, r.In)
+		return nil, "", errors.Errorf("the test images (%s) have %s = %d values, the %s model in %s takes %d: evaluate it on the data it was trained on",
+			where, test.ShapeString(), test.D, r.Config.Model, r.Dir, r.In)
+	}
+	if err := checkShape(r.Dir, test, where); err != nil {
+		return nil, "", err
 	}
 	return PrepareTest(test, r.Options), where, nil
 }
@@ -133,7 +141,14 @@ func (r *Run) testSet(dataDir string) (*data.Dataset, string, error) {
 // Evaluate recomputes the run's test metrics on its test set from dataDir
 // ("" locates MNIST as Train does), as a Summary (without the timings).
 func (r *Run) Evaluate(dataDir string) (Summary, error) {
-	test, where, err := r.testSet(dataDir)
+	return r.EvaluateSource(data.Source{Path: dataDir})
+}
+
+// EvaluateSource is Evaluate on the test set of src (see data.Open; a
+// held-out split is seeded with the run's training seed unless src.Seed is
+// set).
+func (r *Run) EvaluateSource(src data.Source) (Summary, error) {
+	test, where, err := r.testSet(src)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -141,7 +156,7 @@ func (r *Run) Evaluate(dataDir string) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Model: r.Config.Model, Config: r.Config, Train: r.Options, Data: where, Epochs: r.Epochs}
+	s := Summary{Model: r.Config.Model, Config: r.Config, Train: r.Options, Data: where, Shape: imageShape(test), Epochs: r.Epochs}
 	summarize(&s, m)
 	return s, nil
 }

@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/aezoo/aezoo/ckpt"
@@ -44,13 +45,15 @@ const (
 
 // Summary is the content of summary.json.
 type Summary struct {
-	Model   string        `json:"model"`
-	Config  models.Config `json:"config"`
-	Train   train.Options `json:"train"`
-	Data    string        `json:"data"`
-	Epochs  int           `json:"epochs"`
-	Steps   int           `json:"steps"`
-	Seconds float64       `json:"seconds"` // wall time of the whole run
+	Model  string        `json:"model"`
+	Config models.Config `json:"config"`
+	Train  train.Options `json:"train"`
+	Data   string        `json:"data"`
+	// Shape is the image shape of the data: rows, columns, channels.
+	Shape   []int   `json:"image_shape,omitempty"`
+	Epochs  int     `json:"epochs"`
+	Steps   int     `json:"steps"`
+	Seconds float64 `json:"seconds"` // wall time of the whole run
 
 	TestLoss    float64                `json:"test_loss"` // the model's whole objective per image
 	TestRecon   float64                `json:"test_recon"`
@@ -90,20 +93,34 @@ func summarize(s *Summary, m eval.Metrics) {
 
 // LoadData locates MNIST (see data.Locate: dir, then $AEZOO_DATA, then the
 // GoMNIST module) and loads both splits with the given limits.
+// A dir that names a .npy or .npz file or an image folder is read as
+// data.Open does.
 func LoadData(dir string, trainLimit, testLimit int) (trainSet, testSet *data.Dataset, where string, err error) {
-	where, err = data.Locate(dir)
-	if err != nil {
-		return nil, nil, "", err
+	return data.Open(data.Source{Path: dir}, trainLimit, testLimit)
+}
+
+// source returns the data source of to: to.Source, with to.Data as its
+// path when it has none.
+func (to TrainOptions) source(seed uint64) data.Source {
+	src := to.Source
+	if src.Path == "" && src.Dataset == "" {
+		src.Path = to.Data
 	}
-	trainSet, testSet, err = data.LoadMNIST(where, trainLimit, testLimit)
-	return trainSet, testSet, where, err
+	if src.Seed == 0 {
+		src.Seed = seed
+	}
+	return src
 }
 
 // TrainOptions are the options of Train and Resume beyond the model and
 // trainer settings.
 type TrainOptions struct {
-	Out      string    // run folder: created, or empty (see Overwrite)
-	Data     string    // data folder ("" to locate)
+	Out  string // run folder: created, or empty (see Overwrite)
+	Data string // data folder ("" to locate)
+	// Source, when set, is where the data comes from (a named data set,
+	// a .npy/.npz file, an image folder); it overrides Data. Its held-out
+	// split is seeded with the training seed unless Source.Seed is set.
+	Source   data.Source
 	Progress io.Writer // progress bar, or nil
 	Log      io.Writer // one line per epoch, or nil
 	// OnStep, when set, is called after every training step.
@@ -147,7 +164,7 @@ func Train(ctx context.Context, c models.Config, o train.Options, to TrainOption
 		return Summary{}, err
 	}
 	defer lock.Release()
-	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
+	trainSet, testSet, where, err := data.Open(to.source(o.Seed), o.TrainLimit, o.TestLimit)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -234,12 +251,16 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	if epochs > 0 {
 		o.Epochs = epochs
 	}
-	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
+	trainSet, testSet, where, err := data.Open(to.source(o.Seed), o.TrainLimit, o.TestLimit)
 	if err != nil {
 		return s, err
 	}
 	if trainSet.D != st.In {
-		return s, errors.Errorf("the data has %d pixels per image, the checkpointed %s model takes %d", trainSet.D, st.Model.Model, st.In)
+		return s, errors.Errorf("the data (%s) has images of %s = %d values, the checkpointed %s model takes %d: resume on the data it was trained on",
+			where, trainSet.ShapeString(), trainSet.D, st.Model.Model, st.In)
+	}
+	if err := checkShape(from, trainSet, where); err != nil {
+		return s, err
 	}
 	t, err := train.New(st.Model, o, trainSet, testSet, store)
 	if err != nil {
@@ -366,7 +387,7 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 		}
 		last = m
 	}
-	s = Summary{Model: t.Config.Model, Config: t.Config, Train: t.Opt, Data: where, Epochs: t.Epoch, Steps: t.Step}
+	s = Summary{Model: t.Config.Model, Config: t.Config, Train: t.Opt, Data: where, Shape: imageShape(t.Test), Epochs: t.Epoch, Steps: t.Step}
 	summarize(&s, last)
 	if t.Epoch == 0 && !to.NoCheckpoints {
 		if err := checkpoint(t); err != nil {
@@ -384,11 +405,17 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 // same test data (dataDir "" locates it as for training): OpenRun, then
 // Run.Evaluate.
 func Eval(dir, dataDir string) (Summary, error) {
+	return EvalSource(dir, data.Source{Path: dataDir})
+}
+
+// EvalSource is Eval on the test set of src (see data.Open; a held-out
+// split is seeded with the run's training seed unless src.Seed is set).
+func EvalSource(dir string, src data.Source) (Summary, error) {
 	r, err := OpenRun(dir)
 	if err != nil {
 		return Summary{}, err
 	}
-	return r.Evaluate(dataDir)
+	return r.EvaluateSource(src)
 }
 
 // PrepareTest applies the run's binarization to a test set, as the trainer does.
@@ -419,6 +446,9 @@ func ReconGrid(path string, ev *eval.Evaluator, test *data.Dataset, n int) error
 	if err != nil {
 		return err
 	}
+	if test.Channels == 3 {
+		return viz.SavePNG(path, viz.GridRGB(append(imgs, recons...), test.Rows, test.Cols, n, 2))
+	}
 	return viz.SavePNG(path, viz.Grid(append(imgs, recons...), test.Rows, test.Cols, n, 2))
 }
 
@@ -429,4 +459,34 @@ func checkWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// imageShape returns the rows, columns and channels of ds's images.
+func imageShape(ds *data.Dataset) []int {
+	if ds == nil {
+		return nil
+	}
+	return []int{ds.Rows, ds.Cols, max(ds.Channels, 1)}
+}
+
+// checkShape compares the image shape of ds with the one recorded in the
+// summary.json of the run folder dir, if there is one: a model trained on
+// 28×28 images refuses 1×784 rows of the same size too.
+func checkShape(dir string, ds *data.Dataset, where string) error {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return nil // no summary yet (an interrupted run): the input size check stands
+	}
+	var saved struct {
+		Shape []int `json:"image_shape"`
+	}
+	if json.Unmarshal(b, &saved) != nil || len(saved.Shape) != 3 {
+		return nil // a run saved before shapes were recorded
+	}
+	if got := imageShape(ds); !slices.Equal(got, saved.Shape) {
+		want := &data.Dataset{Rows: saved.Shape[0], Cols: saved.Shape[1], Channels: saved.Shape[2]}
+		return errors.Errorf("the data (%s) has images of %s, the model in %s was trained on images of %s: use the data it was trained on",
+			where, ds.ShapeString(), dir, want.ShapeString())
+	}
+	return nil
 }

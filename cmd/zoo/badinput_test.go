@@ -5,6 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/internal/npy"
 )
 
 // writeSet writes an MNIST-style folder with n images of rows×cols pixels
@@ -118,6 +123,55 @@ func TestBadInput(t *testing.T) {
 	cfg := filepath.Join(evalShapeRun, "config.json")
 	b, _ = os.ReadFile(cfg)
 	os.WriteFile(cfg, bytes.Replace(b, []byte(`"hidden": 16`), []byte(`"hidden": 17`), 1), 0o644)
+	// Bad arrays and image folders.
+	adir := t.TempDir()
+	arr := func(name string, a *npy.Array) string {
+		var b bytes.Buffer
+		if err := npy.Write(&b, a); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(adir, name)
+		os.WriteFile(p, b.Bytes(), 0o644)
+		return p
+	}
+	npz := func(name string, m map[string]*npy.Array) string {
+		var b bytes.Buffer
+		if err := npy.WriteNpz(&b, m); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(adir, name)
+		os.WriteFile(p, b.Bytes(), 0o644)
+		return p
+	}
+	bad := func(name, content string) string {
+		p := filepath.Join(adir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		return p
+	}
+	nan, inf, big := make([]float32, 7840), make([]float64, 7840), make([]float32, 7840)
+	nan[100], inf[7] = float32(math.NaN()), math.Inf(1)
+	big[5] = 1.01
+	pngAt := func(path string, w, h int, rgb bool) {
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		for i := range img.Pix {
+			img.Pix[i] = byte(i)
+			if !rgb || i%4 == 3 {
+				img.Pix[i] = 255
+			}
+		}
+		var b bytes.Buffer
+		png.Encode(&b, img)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		os.WriteFile(path, b.Bytes(), 0o644)
+	}
+	mixed, broken, colour := t.TempDir(), t.TempDir(), t.TempDir()
+	pngAt(filepath.Join(mixed, "a", "1.png"), 28, 28, false)
+	pngAt(filepath.Join(mixed, "b", "2.png"), 27, 28, false)
+	pngAt(filepath.Join(broken, "a", "1.png"), 28, 28, false)
+	os.WriteFile(filepath.Join(broken, "a", "2.png"), []byte("not a png"), 0o644)
+	for i := range 10 {
+		pngAt(filepath.Join(colour, "c", fmt.Sprint(i, ".png")), 28, 28, true)
+	}
 	afile := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(afile, []byte("x"), 0o644)
 
@@ -155,8 +209,29 @@ func TestBadInput(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), rawIDX([]int{-1, -1, -1}, 16, 0x08), 0o644)
 		})), 1, "train-images-idx3-ubyte"},
 		{"image/label count mismatch", train(writeSet(t, 100, 28, 28, 99, nil)), 1, "mismatch"},
-		{"image size does not match the model (eval)", []string{"eval", plainRun, "--data", writeSet(t, 60, 10, 10, 60, nil)}, 1, "pixels"},
-		{"image size does not match the model (resume)", []string{"train", "--resume", plainRun, "--out", t.TempDir(), "--epochs", "2", "--data", writeSet(t, 60, 10, 10, 60, nil)}, 1, "pixels"},
+		{"image size does not match the model (eval)", []string{"eval", plainRun, "--data", writeSet(t, 60, 10, 10, 60, nil)}, 1, "10×10 = 100 values, the plain model"},
+		{"image size does not match the model (resume)", []string{"train", "--resume", plainRun, "--out", t.TempDir(), "--epochs", "2", "--data", writeSet(t, 60, 10, 10, 60, nil)}, 1, "10×10 = 100 values, the checkpointed plain model takes 784"},
+		{"colour images for a grey model (eval)", []string{"eval", plainRun, "--data", colour}, 1, "28×28×3 = 2352 values"},
+		{"npy with NaN", train(arr("nan.npy", npy.FromFloat32s(nan, 10, 28, 28))), 1, "is NaN"},
+		{"npy with Inf", train(arr("inf.npy", npy.FromFloat64s(inf, 10, 784))), 1, "is +Inf"},
+		{"npy out of range", train(arr("big.npy", npy.FromFloat32s(big, 10, 784))), 1, "outside [0,1]"},
+		{"npy of int pixels", train(arr("int.npy", &npy.Array{Dtype: "i8", Shape: []int{10, 784}, Data: make([]byte, 8*7840)})), 1, "want uint8"},
+		{"npy empty", train(arr("empty.npy", npy.FromFloat32s(nil, 0, 784))), 1, "empty array"},
+		{"npy garbage", train(bad("junk.npy", "\x93NUMPY garbage")), 1, "npy"},
+		{"npy labels of the wrong length", append(train(arr("ok.npy", npy.FromFloat32s(make([]float32, 7840), 10, 784))), "--labels", arr("y9.npy", npy.FromInt64s(make([]int64, 9), 9))), 1, "9 labels for 10 examples"},
+		{"labels without npy data", append(train(td), "--labels", arr("y.npy", npy.FromInt64s(make([]int64, 9), 9))), 1, "goes with a .npy"},
+		{"npz garbage", train(bad("junk.npz", "PK not a zip")), 1, "not a zip"},
+		{"npz without x_train", train(npz("nox.npz", map[string]*npy.Array{"images": npy.FromFloat32s(make([]float32, 784), 1, 784)})), 1, "no x_train"},
+		{"npz ragged splits", train(npz("rag.npz", map[string]*npy.Array{"x_train": npy.FromFloat32s(make([]float32, 7840), 10, 28, 28), "x_test": npy.FromFloat32s(make([]float32, 270), 10, 27, 1)})), 1, "x_test has images of 27×1"},
+		{"image folder of mixed sizes", train(mixed), 1, "must all have one size"},
+		{"unreadable image", train(broken), 1, "not a readable PNG or JPEG"},
+		{"bad --size", append(train(mixed), "--size", "28by28"), 2, "invalid size"},
+		{"unknown --dataset", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "cifar10"}, 2, "unknown data set"},
+		{"--dataset and --data", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "mnist", "--data", td}, 2, "not both"},
+		{"reproduce on 10×10 images", []string{"reproduce", "all", "--out", t.TempDir(), "--data", arr("small.npy", npy.FromFloat32s(make([]float32, 1000), 10, 100))}, 1, "need 28×28 grey images"},
+		{"reproduce on a missing data set", []string{"reproduce", "all", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
+		{"reproduce --quick with --dataset", []string{"reproduce", "all", "--quick", "--dataset", "fashion-mnist"}, 2, "without --quick"},
+		{"missing kmnist", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
 		{"checkpoint of another model", []string{"train", "sparse", "--resume", plainRun, "--out", t.TempDir(), "--data", td}, 1, "is of model plain, not sparse"},
 		{"checkpoint with wrong shapes", []string{"train", "--resume", shapeRun, "--out", t.TempDir(), "--data", td}, 1, "shape"},
 		{"saved model with wrong shapes", []string{"eval", evalShapeRun, "--data", td}, 1, "shape"},
@@ -184,6 +259,9 @@ func TestBadInput(t *testing.T) {
 			}
 			if !strings.Contains(errs, tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, errs)
+			}
+			if code != 0 && strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+				t.Errorf("error is not one line:\n%s", errs)
 			}
 		})
 	}

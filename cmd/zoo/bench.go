@@ -21,6 +21,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dir := fs.String("data", "", "MNIST folder (default: $AEZOO_DATA or the GoMNIST module)")
 	asJSON := fs.Bool("json", false, "print one JSON object per thread count")
 	threads := fs.String("t", "", "thread counts to run, e.g. 1,2,4,8,16 (default: GOMAXPROCS)")
+	dataset := fs.String("dataset", "", "a named data set instead of MNIST (fashion-mnist, kmnist; see `zoo datasets`)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -36,6 +37,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *dtype != "float32" && *dtype != "float64" {
 		return usagef("invalid --dtype %q (want float32 or float64)", *dtype)
+	}
+	if *dir, err = idxDir(*dataset, *dir); err != nil {
+		return err
 	}
 	ts, err := bench.ParseThreads(*threads)
 	if err != nil {

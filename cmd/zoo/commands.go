@@ -88,7 +88,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	doc := "Train MODEL (one of " + strings.Join(models.Names(), ", ") + ") and write DIR/metrics.jsonl,\n" +
 		"DIR/summary.json, DIR/config.json + DIR/weights/*.npy, DIR/recon.png and a checkpoint\n" +
 		"(DIR/checkpoint.json → DIR/checkpoints/…) after every epoch. --resume DIR continues an\n" +
-		"interrupted run exactly; only --epochs, --out, --data, --quiet, --overwrite and --checkpoint-every may be given then.\n" +
+		"interrupted run exactly; only --epochs, --out, the data flags (--data, --dataset, --labels, --size), --quiet, --overwrite and --checkpoint-every may be given then.\n" +
 		"--out DIR must be absent or empty: a run found there is named, and kept unless --overwrite is given.\n" +
 		"The flags of a model are listed by `zoo train MODEL --help`."
 	var spec models.Spec
@@ -107,7 +107,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs = newFlags("train "+spec.Name, "--out DIR [flags]", spec.Doc, stderr)
 	}
 	out := fs.String("out", "", "output folder (required unless --resume)")
-	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
+	df := dataFlags(fs)
 	quiet := fs.Bool("quiet", false, "no progress bar or epoch lines")
 	resume := fs.String("resume", "", "continue the run whose checkpoint is in this folder")
 	overwrite := fs.Bool("overwrite", false, "replace the run found in --out (its files; other files are kept) instead of refusing")
@@ -129,7 +129,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *every < 0 {
 		return usagef("invalid --checkpoint-every %d: must be ≥ 0", *every)
 	}
-	to := zoo.TrainOptions{Out: *out, Data: *dataDir, CheckpointEvery: *every, Overwrite: *overwrite}
+	src, err := df.source()
+	if err != nil {
+		return err
+	}
+	to := zoo.TrainOptions{Out: *out, Source: src, CheckpointEvery: *every, Overwrite: *overwrite}
 	if !*quiet {
 		to.Log = stderr
 		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -138,7 +142,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var s zoo.Summary
 	if *resume != "" {
-		allowed := map[string]bool{"out": true, "data": true, "epochs": true, "quiet": true, "resume": true, "checkpoint-every": true, "overwrite": true}
+		allowed := map[string]bool{"out": true, "data": true, "dataset": true, "labels": true, "size": true, "epochs": true, "quiet": true, "resume": true, "checkpoint-every": true, "overwrite": true}
 		var bad []string
 		fs.Visit(func(f *flag.Flag) {
 			if !allowed[f.Name] {
@@ -188,7 +192,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", "DIR [--json]", "Reload the model trained in DIR and recompute its test metrics.", stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
+	df := dataFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -196,7 +200,11 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("want exactly one run folder, got %d arguments", len(pos))
 	}
-	s, err := zoo.Eval(pos[0], *dataDir)
+	src, err := df.source()
+	if err != nil {
+		return err
+	}
+	s, err := zoo.EvalSource(pos[0], src)
 	if err != nil {
 		return err
 	}

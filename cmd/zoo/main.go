@@ -5,6 +5,7 @@
 //	zoo train MODEL --out DIR [flags]
 //	zoo eval DIR [--json]
 //	zoo reproduce NAME|all [--quick] [--out DIR]
+//	zoo datasets [--json]
 //	zoo sample DIR [--n 64] [--out samples.png] [--interpolate FILE] [--manifold FILE]
 //
 // Run `zoo COMMAND --help` for the flags of a command. Exit status: 0 on
@@ -45,6 +46,7 @@ func init() {
 		{"eval", "DIR [--json]", "reload a trained model and recompute its test metrics", cmdEval},
 		{"sample", "DIR [--n 64] [--out samples.png]", "draw images from a trained VAE's prior (also interpolations, manifold)", cmdSample},
 		{"bench", "CONFIG [--steps N] [--dtype float32|float64] [--json]", "measure training speed and memory per step (ae512, vae)", cmdBench},
+		{"datasets", "[--json]", "list the named data sets (--dataset) and where they were found", cmdDatasets},
 		{"reproduce", "NAME|all [--quick] [--out DIR]", "run the lecture's comparisons; write a report with tables and figures", cmdReproduce},
 	}
 }

@@ -13,11 +13,12 @@ import (
 func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("reproduce", "NAME|all [--quick] --out DIR",
 		"Run the lecture's comparisons as measured experiments (denoising, contractive, sparse, vae,\nlinear-dae-svd, or all) and write DIR/report.md, DIR/results.json, the figures and the trained runs.", stderr)
-	quick := fs.Bool("quick", false, "the repo's MNIST subset and few epochs (all experiments in about 2 minutes)")
+	quick := fs.Bool("quick", false, "the MNIST subset embedded in the binary and few epochs (all experiments in about 2 minutes)")
 	out := fs.String("out", "", "output folder (default runs/reproduce-NAME[-quick])")
 	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
 	overwrite := fs.Bool("overwrite", false, "start afresh in DIR, removing an earlier reproduction there (default: continue it, reusing its finished runs)")
 	iw := fs.Int("iw-samples", experiments.DefaultIWSamples, "importance samples of the VAE's IW-NLL in full runs")
+	dataset := fs.String("dataset", "", "a named data set for full runs (mnist, fashion-mnist, kmnist; see `zoo datasets`)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -32,6 +33,12 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if _, err := experiments.Lookup(n); err != nil {
 			return usagef("%v", err)
 		}
+	}
+	if *dataset != "" && *quick {
+		return usagef("--dataset goes without --quick (--quick always uses the embedded MNIST subset)")
+	}
+	if *dataDir, err = idxDir(*dataset, *dataDir); err != nil {
+		return err
 	}
 	if *iw <= 0 {
 		return usagef("invalid --iw-samples %d: must be positive", *iw)

@@ -8,7 +8,7 @@
 //
 // Usage:
 //
-//	go run ./internal/mktestdata -train 2000 -test 500 -out testdata/mnist
+//	go run ./internal/mktestdata -train 2000 -test 500 -out data/subset
 package main
 
 import (
@@ -27,7 +27,7 @@ import (
 func main() {
 	var (
 		src   = flag.String("data", "", "folder holding the full MNIST (default: $AEZOO_DATA or the GoMNIST module)")
-		out   = flag.String("out", filepath.Join("testdata", "mnist"), "output folder")
+		out   = flag.String("out", filepath.Join("data", "subset"), "output folder")
 		train = flag.Int("train", 2000, "number of training examples to keep")
 		test  = flag.Int("test", 500, "number of test examples to keep")
 	)
