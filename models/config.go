@@ -1,8 +1,8 @@
 package models
 
 import (
-	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -80,9 +80,19 @@ func (h Hyper) Value(c Config) any {
 	return nil
 }
 
+// FlagSet is the part of a flag set that Bind needs; both the standard
+// library's *flag.FlagSet and github.com/spf13/pflag's *pflag.FlagSet
+// satisfy it.
+type FlagSet interface {
+	IntVar(p *int, name string, value int, usage string)
+	Float64Var(p *float64, name string, value float64, usage string)
+	StringVar(p *string, name string, value string, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
+}
+
 // Bind registers the hyperparameter as a flag on fs, bound to c, with the
 // current value of c as its default.
-func (h Hyper) Bind(fs *flag.FlagSet, c *Config) {
+func (h Hyper) Bind(fs FlagSet, c *Config) {
 	switch p := h.field(c).(type) {
 	case *int:
 		fs.IntVar(p, h.Name, *p, h.Usage)
@@ -97,7 +107,7 @@ func (h Hyper) Bind(fs *flag.FlagSet, c *Config) {
 
 // BindFlags registers the flags of every hyperparameter the model uses,
 // with c's values as defaults.
-func (s Spec) BindFlags(fs *flag.FlagSet, c *Config) {
+func (s Spec) BindFlags(fs FlagSet, c *Config) {
 	for _, name := range s.Hypers {
 		if h, ok := LookupHyper(name); ok {
 			h.Bind(fs, c)
@@ -111,7 +121,7 @@ func oneOf(name, v string, allowed ...string) error {
 			return nil
 		}
 	}
-	return errors.Errorf("invalid --%s %q (want one of %v)", name, v, allowed)
+	return errors.Errorf("invalid --%s %q (want one of %s)", name, v, strings.Join(allowed, ", "))
 }
 
 // Validate checks the hyperparameters that the model uses.
