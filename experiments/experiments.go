@@ -240,6 +240,9 @@ func lossCurves(title string, runs ...*Run) (image.Image, error) {
 		var s viz.Series
 		s.Name = r.Label
 		for _, l := range r.Logs {
+			if !l.Evaluated() {
+				continue
+			}
 			s.X = append(s.X, float64(l.Epoch))
 			s.Y = append(s.Y, l.TestLoss)
 		}

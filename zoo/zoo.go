@@ -22,6 +22,7 @@ import (
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/progress"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
 	"github.com/aezoo/aezoo/viz"
@@ -34,52 +35,6 @@ const (
 	SummaryFile = "summary.json"
 	ReconFile   = "recon.png"
 )
-
-// Summary is the content of summary.json.
-type Summary struct {
-	Model   string        `json:"model"`
-	Config  models.Config `json:"config"`
-	Train   train.Options `json:"train"`
-	Data    string        `json:"data"`
-	Epochs  int           `json:"epochs"`
-	Steps   int           `json:"steps"`
-	Seconds float64       `json:"seconds"` // wall time of the whole run
-
-	TestLoss    float64            `json:"test_loss"` // the model's whole objective per image
-	TestRecon   float64            `json:"test_recon"`
-	TestPenalty float64            `json:"test_penalty"`
-	TestBCE     float64            `json:"test_bce_per_image"`
-	TestMSE     float64            `json:"test_mse_per_pixel"`
-	TestTerms   map[string]float64 `json:"test_terms"`
-	// Model-specific figures: code sparsity, Jacobian norm, ELBO terms.
-	Figures map[string]float64 `json:"figures"`
-	Test    eval.Metrics       `json:"test"`
-}
-
-// Figures extracts the model-specific figures from test metrics.
-func Figures(m eval.Metrics) map[string]float64 {
-	f := map[string]float64{}
-	if m.CodeUnits > 0 {
-		f["mean_activation"] = m.MeanActivation
-		f["active_fraction"] = m.ActiveFraction
-		f["dead_units"] = float64(m.DeadUnits)
-	}
-	if m.MeanJacobianFrob > 0 {
-		f["mean_jacobian_frob"] = m.MeanJacobianFrob
-	}
-	if kl, ok := m.Terms["kl"]; ok {
-		f["test_kl"] = kl
-		f["test_recon_bce"] = m.Terms["recon"]
-		f["test_elbo"] = -(m.Terms["recon"] + kl)
-	}
-	return f
-}
-
-func summarize(s *Summary, m eval.Metrics) {
-	s.TestLoss, s.TestRecon, s.TestPenalty = m.Loss, m.Terms["recon"], m.Loss-m.Terms["recon"]
-	s.TestBCE, s.TestMSE, s.TestTerms = m.BCEPerImage, m.MSEPerPixel, m.Terms
-	s.Figures, s.Test = Figures(m), m
-}
 
 // LoadData locates MNIST (see data.Locate: dir, then $AEZOO_DATA, then the
 // GoMNIST module) and loads both splits with the given limits.
@@ -109,6 +64,21 @@ type TrainOptions struct {
 	// CheckpointEvery writes a checkpoint every this many steps as well as
 	// at every epoch end (0: epoch ends only).
 	CheckpointEvery int
+	// LogEvery also writes the mean training loss every this many steps
+	// to metrics.jsonl (0: epoch lines only; see train.StepLog).
+	LogEvery int
+}
+
+// loadData loads the data of a run, saying so on to.Progress.
+func loadData(to TrainOptions, o train.Options) (trainSet, testSet *data.Dataset, where string, err error) {
+	where, err = data.Locate(to.Data)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	stop := progress.Status(to.Progress, "loading data from "+where)
+	defer stop()
+	trainSet, testSet, err = data.LoadMNIST(where, o.TrainLimit, o.TestLimit)
+	return trainSet, testSet, where, err
 }
 
 // InterruptedError reports a run stopped by its context (SIGINT, SIGTERM)
@@ -141,11 +111,12 @@ func Train(ctx context.Context, c models.Config, o train.Options, to TrainOption
 	if err := o.Validate(); err != nil {
 		return s, err
 	}
-	if err := prepareOut(to.Out); err != nil {
+	// Load the data before creating anything: bad data leaves no folder.
+	trainSet, testSet, where, err := loadData(to, o)
+	if err != nil {
 		return s, err
 	}
-	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
-	if err != nil {
+	if err := prepareOut(to.Out); err != nil {
 		return s, err
 	}
 	s, _, err = trainOn(ctx, c, o, trainSet, testSet, where, to)
@@ -207,15 +178,15 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	if to.Out == "" {
 		to.Out = from
 	}
-	if err := prepareOut(to.Out); err != nil {
-		return s, err
-	}
-	trainSet, testSet, where, err := LoadData(to.Data, o.TrainLimit, o.TestLimit)
+	trainSet, testSet, where, err := loadData(to, o)
 	if err != nil {
 		return s, err
 	}
 	if trainSet.D != st.In {
 		return s, errors.Errorf("the data has %d pixels per image, the checkpointed %s model takes %d", trainSet.D, st.Model.Model, st.In)
+	}
+	if err := prepareOut(to.Out); err != nil {
+		return s, err
 	}
 	t, err := train.New(st.Model, o, trainSet, testSet, store)
 	if err != nil {
@@ -224,14 +195,15 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	if err := t.Restore(st, mom); err != nil {
 		return s, errors.Wrapf(err, "resuming from %s", from)
 	}
-	if err := keepMetrics(filepath.Join(from, MetricsFile), filepath.Join(to.Out, MetricsFile), st.Epoch); err != nil {
+	if err := keepMetrics(filepath.Join(from, MetricsFile), filepath.Join(to.Out, MetricsFile), st.Step); err != nil {
 		return s, err
 	}
 	return run(ctx, t, to, where)
 }
 
-// keepMetrics rewrites dst with the lines of src for epochs ≤ epochs.
-func keepMetrics(src, dst string, epochs int) error {
+// keepMetrics rewrites dst with the lines of src up to step steps (the
+// checkpoint's): the finished epochs and the step lines before it.
+func keepMetrics(src, dst string, steps int) error {
 	b, err := os.ReadFile(src)
 	if err != nil && !os.IsNotExist(err) {
 		return errors.Wrap(err, "reading metrics log")
@@ -239,9 +211,9 @@ func keepMetrics(src, dst string, epochs int) error {
 	var keep []byte
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		var l struct {
-			Epoch int `json:"epoch"`
+			Step int `json:"step"`
 		}
-		if len(line) == 0 || json.Unmarshal(line, &l) != nil || l.Epoch > epochs {
+		if len(line) == 0 || json.Unmarshal(line, &l) != nil || l.Step > steps {
 			continue
 		}
 		keep = append(append(keep, line...), '\n')
@@ -271,6 +243,7 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	t.Progress = to.Progress
 	t.CheckpointEvery = to.CheckpointEvery
 	t.OnStep = to.OnStep
+	t.LogEvery = to.LogEvery
 	mf, err := os.OpenFile(filepath.Join(to.Out, MetricsFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return s, errors.Wrap(err, "opening metrics log")
@@ -287,6 +260,14 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	}
 	if !to.NoCheckpoints {
 		t.Checkpoint = checkpoint
+	}
+	t.OnLog = func(l train.StepLog) error {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		_, err = mf.Write(append(b, '\n'))
+		return errors.Wrap(err, "writing metrics log")
 	}
 	t.OnEpoch = func(t *train.Trainer, l train.EpochLog, _ eval.Metrics) error {
 		b, err := json.Marshal(l)
@@ -319,7 +300,9 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 		}
 		return s, err
 	}
+	stop := progress.Status(to.Progress, fmt.Sprintf("evaluating the final model on %d test images", t.Test.N))
 	m, err := t.Eval.Evaluate(t.Test)
+	stop()
 	if err != nil {
 		return s, err
 	}
@@ -374,6 +357,9 @@ func Eval(dir, dataDir string) (Summary, error) {
 		return s, err
 	}
 	s = Summary{Model: saved.Model.Model, Config: saved.Model, Train: o, Data: where, Epochs: saved.Epoch}
+	if old, err := ReadSummary(dir); err == nil && old.Epochs == saved.Epoch {
+		s.Steps, s.Seconds = old.Steps, old.Seconds // the run's, when its summary is of this model
+	}
 	summarize(&s, m)
 	return s, nil
 }
