@@ -50,6 +50,7 @@ type Bar struct {
 	epoch, epochs, steps int
 	batch, first         int
 	start                time.Time
+	cols                 int // terminal width; 0: ask the terminal
 }
 
 // NewEpoch starts the bar of epoch (1-based) of epochs, of steps steps of
@@ -102,28 +103,29 @@ func (b *Bar) Done() {
 // describe returns the richest description of the bar's state that leaves
 // room for a bar of a few columns on the terminal, or "" when none does.
 func (b *Bar) describe(step int, loss, rate float64) string {
-	width := Width(b.w)
+	width := b.cols
+	if width == 0 {
+		width = Width(b.w)
+	}
 	el := time.Since(b.start)
 	eta := time.Duration(0)
 	if step > b.first {
 		eta = time.Duration(float64(el) / float64(step-b.first) * float64(b.steps-step))
 	}
 	// The times progressbar prints, with a margin for its own ETA estimate.
-	times := len(el.Truncate(time.Second).String()) + len(eta.Truncate(time.Second).String()) + 4
+	times := len(el.Truncate(time.Second).String()) + len(eta.Truncate(time.Second).String()) + 2
 	room := width - overhead - times
 	cands := []string{
 		fmt.Sprintf("epoch %d/%d  step %d/%d  loss %.4f  %s samples/s ", b.epoch, b.epochs, step, b.steps, loss, Rate(rate)),
 		fmt.Sprintf("epoch %d/%d  %d/%d  loss %.2f  %s/s ", b.epoch, b.epochs, step, b.steps, loss, Rate(rate)),
-		fmt.Sprintf("%d/%d %d/%d %s/s ", b.epoch, b.epochs, step, b.steps, Rate(rate)),
-		fmt.Sprintf("%d/%d ", step, b.steps),
+		fmt.Sprintf("%d/%d %d/%d %s/s", b.epoch, b.epochs, step, b.steps, Rate(rate)),
+		fmt.Sprintf("%d/%d", step, b.steps),
 	}
-	for _, c := range cands {
-		if len(c)+12 <= room {
-			return c
-		}
-	}
-	for _, c := range cands {
-		if len(c)+3 <= room {
+	// The long forms want a bar of 12 columns; the short ones make do with
+	// less rather than lose the rate.
+	minBar := []int{12, 12, 3, 1}
+	for i, c := range cands {
+		if len(c)+minBar[i] <= room {
 			return c
 		}
 	}
@@ -160,6 +162,7 @@ func Status(w io.Writer, msg string) (stop func()) {
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(msg),
 		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetElapsedTime(false),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionUseANSICodes(true),
 		progressbar.OptionSetRenderBlankState(true),
