@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/aezoo/aezoo/zoo"
 	"github.com/spf13/cobra"
@@ -47,24 +47,31 @@ func dirsOnly(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirect
 }
 
 // writeEvalTable prints the metrics of s as an aligned table in a fixed
-// order, integers as integers; rows a model lacks are left out.
+// order (names left-aligned, values right-aligned, then units), integers
+// as integers; rows a model lacks are left out.
 func writeEvalTable(w io.Writer, s zoo.Summary) error {
 	m := s.Test
 	head := fmt.Sprintf("%s, %s", s.Model, plural(s.Epochs, "epoch"))
 	if s.Steps > 0 {
 		head += fmt.Sprintf(" (%d steps, %.1fs)", s.Steps, s.Seconds)
 	}
-	fmt.Fprintf(w, "%s, on %d test images:\n", head, m.N)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	row := func(name, value, unit string) { fmt.Fprintf(tw, "  %s\t%s\t %s\t\n", name, value, unit) }
+	type row struct{ name, value, unit string }
+	var rows []row
+	add := func(name, value, unit string) { rows = append(rows, row{name, value, unit}) }
 	f4 := func(v float64) string { return fmt.Sprintf("%.4f", v) }
-	row("test loss", f4(m.Loss), "per image")
-	row("recon", f4(m.Terms["recon"]), "per image")
-	if kl, ok := m.Terms["kl"]; ok {
-		row("KL", f4(kl), "nats per image")
-	}
-	if _, ok := m.Terms["penalty"]; ok {
-		row("penalty", f4(m.Loss-m.Terms["recon"]), "per image")
+	add("test loss", f4(m.Loss), "per image")
+	add("recon", f4(m.Terms["recon"]), "per image")
+	penalty := m.Loss - m.Terms["recon"]
+	kl, hasKL := m.Terms["kl"]
+	_, hasPenalty := m.Terms["penalty"]
+	switch {
+	case hasKL && f4(kl) == f4(penalty):
+		add("KL", f4(kl), "nats per image")
+	case hasKL:
+		add("KL", f4(kl), "nats per image")
+		add("β·KL", f4(penalty), "per image")
+	case hasPenalty:
+		add("penalty", f4(penalty), "per image")
 	}
 	// Other terms a model may declare, by name.
 	var other []string
@@ -77,21 +84,35 @@ func writeEvalTable(w io.Writer, s zoo.Summary) error {
 	}
 	sort.Strings(other)
 	for _, k := range other {
-		row(k, f4(m.Terms[k]), "per image")
+		add(k, f4(m.Terms[k]), "per image")
 	}
-	row("BCE", fmt.Sprintf("%.2f", m.BCEPerImage), "nats per image")
-	row("MSE", fmt.Sprintf("%.6f", m.MSEPerPixel), "per pixel")
-	if kl, ok := m.Terms["kl"]; ok {
-		row("ELBO", fmt.Sprintf("%.2f", -(m.Terms["recon"]+kl)), "nats per image")
+	add("BCE", fmt.Sprintf("%.2f", m.BCEPerImage), "nats per image")
+	add("MSE", fmt.Sprintf("%.6f", m.MSEPerPixel), "per pixel")
+	if hasKL {
+		add("ELBO", fmt.Sprintf("%.2f", -(m.Terms["recon"]+kl)), "nats per image")
 	}
 	if m.CodeUnits > 0 {
-		row("code units", fmt.Sprintf("%d", m.CodeUnits), "")
-		row("dead units", fmt.Sprintf("%d", m.DeadUnits), "")
-		row("mean activation", f4(m.MeanActivation), "mean |h|")
-		row("active fraction", f4(m.ActiveFraction), "of units with h > 0.1")
+		add("code units", fmt.Sprintf("%d", m.CodeUnits), "")
+		add("dead units", fmt.Sprintf("%d", m.DeadUnits), "")
+		add("mean activation", f4(m.MeanActivation), "mean |h|")
+		add("active fraction", f4(m.ActiveFraction), "of units with h > 0.1")
 	}
 	if m.MeanJacobianFrob > 0 {
-		row("Jacobian norm", f4(m.MeanJacobianFrob), "mean ‖∂h/∂x‖_F")
+		add("Jacobian norm", f4(m.MeanJacobianFrob), "mean ‖∂h/∂x‖_F")
 	}
-	return tw.Flush()
+	nw, vw := 0, 0
+	for _, r := range rows {
+		nw, vw = max(nw, len(r.name)), max(vw, len(r.value))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, on %d test images:\n", head, m.N)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %-*s  %*s", nw, r.name, vw, r.value)
+		if r.unit != "" {
+			b.WriteString("  " + r.unit)
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
