@@ -272,6 +272,10 @@ func TestCLIResume(t *testing.T) {
 	if code != 0 || !strings.Contains(o, "(3 epochs, ") || !strings.HasSuffix(strings.TrimSpace(o), "→ "+run) {
 		t.Fatalf("resume without settings: exit %d\n%s\n%s", code, o, e)
 	}
+	code, o, e = runZoo(t, "train", "--resume", run, "--epochs", "3", "--hidden", "16", "--batch", "100", "--data", td, "--quiet")
+	if code != 0 || !strings.Contains(o, "(3 epochs, ") {
+		t.Fatalf("resume without MODEL, with the model's flags: exit %d\n%s\n%s", code, o, e)
+	}
 	code, _, e = runZoo(t, append(orig, "--epochs", "4", "--hidden", "32", "--lr", "0.01", "--resume", run)...)
 	if code != 2 || !strings.Contains(e, "--hidden, --lr cannot be changed") || !strings.Contains(e, "--hidden=16") || !strings.Contains(e, "--hidden=32") || !strings.Contains(e, "--lr=0.01") {
 		t.Errorf("resume with changed settings: exit %d\n%s", code, e)

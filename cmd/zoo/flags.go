@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/aezoo/aezoo/ckpt"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
 	"github.com/spf13/cobra"
@@ -81,9 +85,9 @@ func addDataFlag(cmd *cobra.Command, dir *string) {
 
 // bindModelFlags adds the hyperparameters of the model named on a `zoo
 // train MODEL` command line (also `zoo help train MODEL` and completion
-// requests) to the train command before cobra parses it, so that the
-// model's flags are accepted, shown in help with the model's defaults,
-// and completed.
+// requests), or else of the model saved in the --resume folder, to the
+// train command before cobra parses it, so that the model's flags are
+// accepted, shown in help with the model's defaults, and completed.
 func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 	rest := args
 	for len(rest) > 0 && (rest[0] == "help" || rest[0] == cobra.ShellCompRequestCmd || rest[0] == cobra.ShellCompNoDescRequestCmd) {
@@ -110,14 +114,20 @@ func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 		return false
 	}
 	rest = rest[1:]
+	resume := ""
 	for i := 0; i < len(rest); i++ {
 		arg := rest[i]
 		if arg == "--" {
 			break
 		}
 		if strings.HasPrefix(arg, "-") {
-			if !strings.Contains(arg, "=") && takesValue(strings.TrimLeft(arg, "-")) {
+			name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+			if !hasValue && takesValue(name) && i+1 < len(rest) {
 				i++
+				value = rest[i]
+			}
+			if name == "resume" {
+				resume = value
 			}
 			continue
 		}
@@ -125,6 +135,17 @@ func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 			a.bindModel(arg)
 		}
 		return
+	}
+	// `zoo train --resume DIR --hidden 16 …`: the checkpoint's model.
+	if resume != "" && a.bindModel != nil {
+		var saved struct {
+			Model struct {
+				Model string `json:"model"`
+			} `json:"model"`
+		}
+		if b, err := os.ReadFile(filepath.Join(resume, ckpt.ConfigFile)); err == nil && json.Unmarshal(b, &saved) == nil && saved.Model.Model != "" {
+			a.bindModel(saved.Model.Model)
+		}
 	}
 }
 
