@@ -1,6 +1,7 @@
 package zoo
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -59,4 +60,19 @@ func TestEpochLine(t *testing.T) {
 			}
 		}
 	}
+}
+
+func ExampleEpochLine() {
+	vae := train.EpochLog{Epoch: 3, TrainLoss: 107.4431, TestLoss: 106.0179, TestRecon: 98.2377, TestBCE: 98.2377,
+		TestTerms: map[string]float64{"recon": 98.2377, "kl": 7.7802, "penalty": 7.7802}, SamplesPerS: 9412}
+	plain := train.EpochLog{Epoch: 3, TrainLoss: 80.1, TestLoss: 79.5, TestRecon: 79.5, TestBCE: 79.5,
+		TestTerms: map[string]float64{"recon": 79.5}, SamplesPerS: 21000}
+	skipped := train.EpochLog{Epoch: 1, TrainLoss: 150.2, SamplesPerS: 9000}
+	fmt.Println(EpochLine(vae))
+	fmt.Println(EpochLine(plain))
+	fmt.Println(EpochLine(skipped))
+	// Output:
+	// epoch 3: train 107.4431, test 106.0179 (recon 98.2377 + KL 7.7802), 9.4k samples/s
+	// epoch 3: train 80.1000, test 79.5000, 21k samples/s
+	// epoch 1: train 150.2000, 9.0k samples/s (not evaluated)
 }
