@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/viz"
@@ -267,6 +268,7 @@ func TestReproduceContinues(t *testing.T) {
 		t.Errorf("log of the continued reproduction:\n%s", log.String())
 	}
 	a1.Summary.Seconds, a2.Summary.Seconds, b1.Summary.Seconds, b2.Summary.Seconds = 0, 0, 0, 0
+	a1.Summary.Written, a2.Summary.Written, b1.Summary.Written, b2.Summary.Written = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	if !reflect.DeepEqual(a1.Summary, a2.Summary) || !reflect.DeepEqual(b1.Summary, b2.Summary) {
 		t.Errorf("summaries differ:\n%+v\n%+v", a1.Summary, a2.Summary)
 	}

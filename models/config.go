@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -345,7 +346,7 @@ func oneOf(name, v string, allowed ...string) error {
 			return nil
 		}
 	}
-	return errors.Errorf("invalid --%s %q (want one of %v)", name, v, allowed)
+	return errors.Errorf("invalid --%s %q (want one of %s)", name, v, strings.Join(allowed, ", "))
 }
 
 func positive(name string, v int) error {

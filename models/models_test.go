@@ -2,6 +2,7 @@ package models
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/aezoo/aezoo/graph"
@@ -103,5 +104,21 @@ func TestRegistry(t *testing.T) {
 				t.Errorf("%s: unknown hyperparameter %q", name, h)
 			}
 		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	names := []string{"plain", "sparse", "topk", "denoising", "contractive", "vae", "lineardae"}
+	for _, tc := range []struct{ in, want string }{
+		{"vea", "vae"}, {"plian", "plain"}, {"spars", "sparse"}, {"top", "topk"},
+		{"contractiv", "contractive"}, {"gan", ""}, {"xyzzy", ""}, {"", ""},
+	} {
+		if got := Suggest(tc.in, names); got != tc.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	_, err := Lookup("vea")
+	if err == nil || !strings.Contains(err.Error(), `unknown model "vea"; did you mean "vae"?`) || strings.Contains(err.Error(), "[") {
+		t.Errorf("Lookup(vea): %v", err)
 	}
 }

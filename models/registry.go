@@ -77,7 +77,10 @@ func Names() []string {
 func Lookup(name string) (Spec, error) {
 	s, ok := registry[name]
 	if !ok {
-		return Spec{}, errors.Errorf("unknown model %q (known: %v)", name, Names())
+		if near := Suggest(name, Names()); near != "" {
+			return Spec{}, errors.Errorf("unknown model %q; did you mean %q? (known: %s)", name, near, strings.Join(Names(), ", "))
+		}
+		return Spec{}, errors.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return s, nil
 }
@@ -95,6 +98,50 @@ func SpecOf(c Config) (Spec, error) {
 		return Spec{}, errors.Errorf("model %q is registered by Go package %s, which this program does not link in: add `import _ %q` to the program (e.g. cmd/zoo) and rebuild", c.Model, c.Package, c.Package)
 	}
 	return Lookup(c.Model)
+}
+
+// Suggest returns the candidate closest to name in edit distance (at most
+// one edit per three letters, at least one), or one that name is a prefix
+// of (two letters or more); "" when none is close.
+func Suggest(name string, candidates []string) string {
+	best, bestD := "", max(1, len([]rune(name))/3)+1
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if len(name) >= 2 && strings.HasPrefix(strings.ToLower(c), strings.ToLower(name)) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau–Levenshtein distance (with adjacent
+// transpositions) between a and b, counted in runes.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 // Defaults returns the named model's default config.

@@ -5,6 +5,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/progress"
 	"github.com/aezoo/aezoo/models"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -74,7 +76,9 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// EpochLog is one line of metrics.jsonl.
+// EpochLog is the metrics.jsonl line of one epoch. Every epoch has one;
+// the test fields are set (and written) only for epochs evaluated on the
+// test set (see Options.EvalEvery and Evaluated).
 type EpochLog struct {
 	Epoch       int                    `json:"epoch"`
 	Step        int                    `json:"step"`
@@ -87,6 +91,35 @@ type EpochLog struct {
 	TestMSE     float64                `json:"test_mse_per_pixel"`
 	Seconds     float64                `json:"seconds"` // training time of this epoch (no evaluation)
 	SamplesPerS float64                `json:"samples_per_s"`
+}
+
+// Evaluated reports whether the epoch was evaluated on the test set.
+func (l EpochLog) Evaluated() bool { return l.TestTerms != nil }
+
+// MarshalJSON writes the test fields only for an evaluated epoch.
+func (l EpochLog) MarshalJSON() ([]byte, error) {
+	type full EpochLog
+	if l.Evaluated() {
+		return json.Marshal(full(l))
+	}
+	return json.Marshal(struct {
+		Epoch       int     `json:"epoch"`
+		Step        int     `json:"step"`
+		TrainLoss   float64 `json:"train_loss"`
+		Seconds     float64 `json:"seconds"`
+		SamplesPerS float64 `json:"samples_per_s"`
+	}{l.Epoch, l.Step, l.TrainLoss, l.Seconds, l.SamplesPerS})
+}
+
+// StepLog is a metrics.jsonl line written every Trainer.LogEvery steps:
+// the mean training loss of the steps since the previous one. Its Kind is
+// "step", which tells it from the epoch lines (which have no kind).
+type StepLog struct {
+	Kind      string  `json:"kind"`  // "step"
+	Epoch     int     `json:"epoch"` // the epoch in progress (1-based)
+	Step      int     `json:"step"`  // steps taken
+	TrainLoss float64 `json:"train_loss"`
+	Steps     int     `json:"steps"` // steps averaged in TrainLoss
 }
 
 // Trainer trains one model. Create it with New, then call Run.
@@ -103,10 +136,15 @@ type Trainer struct {
 	Epoch int // epochs finished
 	Step  int // steps taken
 
-	// Progress, when set, receives a progress bar (use a terminal).
+	// Progress, when set, receives a progress bar and what the trainer is
+	// doing (use a terminal; see package internal/progress).
 	Progress io.Writer
-	// OnEpoch, when set, is called after each epoch's evaluation.
+	// OnEpoch, when set, is called after every epoch, after its evaluation
+	// when it has one (log.Evaluated(); test is zero otherwise).
 	OnEpoch func(t *Trainer, log EpochLog, test eval.Metrics) error
+	// LogEvery, when positive, calls OnLog every this many steps.
+	LogEvery int
+	OnLog    func(StepLog) error
 
 	// OnStep, when set, is called after every step with the step count and
 	// the step's loss (e.g. for a live loss plot).
@@ -124,6 +162,8 @@ type Trainer struct {
 	epochStep int     // steps taken in the unfinished epoch
 	lossSum   float64 // their summed losses
 	epochSecs float64 // their training time
+	logSum    float64 // losses since the last StepLog
+	logN      int
 }
 
 // New prepares training of c on train, evaluating on test. A nil store
@@ -208,12 +248,12 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 		t.rng.Shuffle(len(t.idx), func(i, j int) { t.idx[i], t.idx[j] = t.idx[j], t.idx[i] })
 		t.lossSum, t.epochSecs = 0, 0
 	}
-	bar := newBar(t.Progress, t.Epoch+1, t.Opt.Epochs, steps)
+	bar := progress.NewEpoch(t.Progress, t.Epoch+1, t.Opt.Epochs, steps, t.Opt.Batch, t.epochStep)
 	start := time.Now()
 	for t.epochStep < steps {
 		if err := ctx.Err(); err != nil {
 			t.epochSecs += time.Since(start).Seconds()
-			bar.done()
+			bar.Done()
 			return errors.Wrapf(err, "interrupted in epoch %d after step %d of %d", t.Epoch+1, t.epochStep, steps)
 		}
 		s := t.epochStep
@@ -223,52 +263,63 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 		}
 		t.Adam.LR = t.learningRate()
 		if err := t.Prog.Run(t.batch, t.rng, true); err != nil {
-			bar.done()
+			bar.Done()
 			return errors.Wrapf(err, "epoch %d, step %d", t.Epoch+1, t.Step+1)
 		}
 		if err := t.checkFinite(t.Step%paramCheckEvery == 0 || t.epochStep+1 == steps); err != nil {
-			bar.done()
+			bar.Done()
 			return err
 		}
 		t.Step++
 		t.epochStep++
 		t.lossSum += t.Prog.Loss()
-		bar.update(t.epochStep, t.lossSum/float64(t.epochStep))
+		bar.Update(t.epochStep, t.lossSum/float64(t.epochStep))
 		if t.OnStep != nil {
 			t.OnStep(t.Step, t.Prog.Loss())
+		}
+		if t.LogEvery > 0 && t.OnLog != nil {
+			t.logSum += t.Prog.Loss()
+			t.logN++
+			if t.Step%t.LogEvery == 0 {
+				l := StepLog{Kind: "step", Epoch: t.Epoch + 1, Step: t.Step, TrainLoss: t.logSum / float64(t.logN), Steps: t.logN}
+				t.logSum, t.logN = 0, 0
+				if err := t.OnLog(l); err != nil {
+					bar.Done()
+					return err
+				}
+			}
 		}
 		if t.CheckpointEvery > 0 && t.Step%t.CheckpointEvery == 0 && t.Checkpoint != nil && t.epochStep < steps {
 			t.epochSecs += time.Since(start).Seconds()
 			start = time.Now()
 			if err := t.Checkpoint(t); err != nil {
-				bar.done()
+				bar.Done()
 				return err
 			}
 		}
 	}
 	t.epochSecs += time.Since(start).Seconds()
-	bar.done()
+	bar.Done()
 	t.Epoch++
 	t.epochStep = 0
 	log := EpochLog{
 		Epoch: t.Epoch, Step: t.Step, TrainLoss: t.lossSum / float64(max(steps, 1)),
 		Seconds: t.epochSecs, SamplesPerS: float64(steps*t.Opt.Batch) / t.epochSecs,
 	}
-	if t.Opt.EvalEvery > 1 && t.Epoch%t.Opt.EvalEvery != 0 && t.Epoch != t.Opt.Epochs {
-		if t.Checkpoint != nil {
-			return t.Checkpoint(t)
+	var mt eval.Metrics
+	if !(t.Opt.EvalEvery > 1 && t.Epoch%t.Opt.EvalEvery != 0 && t.Epoch != t.Opt.Epochs) {
+		stop := progress.Status(t.Progress, fmt.Sprintf("epoch %d/%d: evaluating on %d test images", t.Epoch, t.Opt.Epochs, t.Test.N))
+		var err error
+		mt, err = t.Eval.Evaluate(t.Test)
+		stop()
+		if err != nil {
+			return errors.Wrapf(err, "evaluating after epoch %d", t.Epoch)
 		}
-		return nil
-	}
-	mt, err := t.Eval.Evaluate(t.Test)
-	if err != nil {
-		return errors.Wrapf(err, "evaluating after epoch %d", t.Epoch)
-	}
-	log = EpochLog{
-		Epoch: t.Epoch, Step: t.Step, TrainLoss: t.lossSum / float64(max(steps, 1)),
-		TestLoss: mt.Loss, TestRecon: mt.Terms[graph.ReconTerm], TestPenalty: mt.Loss - mt.Terms[graph.ReconTerm], TestTerms: mt.Terms,
-		TestBCE: mt.BCEPerImage, TestMSE: mt.MSEPerPixel,
-		Seconds: t.epochSecs, SamplesPerS: float64(steps*t.Opt.Batch) / t.epochSecs,
+		log.TestLoss, log.TestRecon, log.TestPenalty, log.TestTerms = mt.Loss, mt.Terms[graph.ReconTerm], mt.Loss-mt.Terms[graph.ReconTerm], mt.Terms
+		log.TestBCE, log.TestMSE = mt.BCEPerImage, mt.MSEPerPixel
+		if log.TestTerms == nil {
+			log.TestTerms = map[graph.Term]float64{}
+		}
 	}
 	if t.OnEpoch != nil {
 		if err := t.OnEpoch(t, log, mt); err != nil {

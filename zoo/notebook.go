@@ -84,7 +84,9 @@ func ReadSummary(dir string) (Summary, error) {
 	return s, nil
 }
 
-// ReadLogs reads metrics.jsonl of a run folder: one EpochLog per epoch.
+// ReadLogs reads metrics.jsonl of a run folder: one EpochLog per epoch
+// (the lines of --log-every, of kind "step", are skipped; see
+// train.StepLog).
 func ReadLogs(dir string) ([]train.EpochLog, error) {
 	path := filepath.Join(dir, MetricsFile)
 	f, err := os.Open(path)
@@ -99,11 +101,16 @@ func ReadLogs(dir string) ([]train.EpochLog, error) {
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
-		var l train.EpochLog
+		var l struct {
+			train.EpochLog
+			Kind string `json:"kind"`
+		}
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return nil, errors.Wrapf(err, "reading %s", path)
 		}
-		logs = append(logs, l)
+		if l.Kind == "" {
+			logs = append(logs, l.EpochLog)
+		}
 	}
 	return logs, errors.Wrapf(sc.Err(), "reading %s", path)
 }
@@ -240,6 +247,9 @@ func PlotLosses(title string, names []string, logs ...[]train.EpochLog) (image.I
 			s.Name = names[i]
 		}
 		for _, l := range ls {
+			if !l.Evaluated() {
+				continue
+			}
 			s.X = append(s.X, float64(l.Epoch))
 			s.Y = append(s.Y, l.TestLoss)
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/progress"
 	"github.com/aezoo/aezoo/internal/runlock"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
@@ -42,54 +43,6 @@ const (
 	SummaryFile = "summary.json"
 	ReconFile   = "recon.png"
 )
-
-// Summary is the content of summary.json.
-type Summary struct {
-	Model  string        `json:"model"`
-	Config models.Config `json:"config"`
-	Train  train.Options `json:"train"`
-	Data   string        `json:"data"`
-	// Shape is the image shape of the data: rows, columns, channels.
-	Shape   []int   `json:"image_shape,omitempty"`
-	Epochs  int     `json:"epochs"`
-	Steps   int     `json:"steps"`
-	Seconds float64 `json:"seconds"` // wall time of the whole run
-
-	TestLoss    float64                `json:"test_loss"` // the model's whole objective per image
-	TestRecon   float64                `json:"test_recon"`
-	TestPenalty float64                `json:"test_penalty"`
-	TestBCE     float64                `json:"test_bce_per_image"`
-	TestMSE     float64                `json:"test_mse_per_pixel"`
-	TestTerms   map[graph.Term]float64 `json:"test_terms"`
-	// Model-specific figures: code sparsity, Jacobian norm, ELBO terms.
-	Figures map[string]float64 `json:"figures"`
-	Test    eval.Metrics       `json:"test"`
-}
-
-// Figures extracts the model-specific figures from test metrics.
-func Figures(m eval.Metrics) map[string]float64 {
-	f := map[string]float64{}
-	if m.CodeUnits > 0 {
-		f["mean_activation"] = m.MeanActivation
-		f["active_fraction"] = m.ActiveFraction
-		f["dead_units"] = float64(m.DeadUnits)
-	}
-	if m.MeanJacobianFrob > 0 {
-		f["mean_jacobian_frob"] = m.MeanJacobianFrob
-	}
-	if kl, ok := m.Terms[graph.KLTerm]; ok {
-		f["test_kl"] = kl
-		f["test_recon_bce"] = m.Terms[graph.ReconTerm]
-		f["test_elbo"] = -(m.Terms[graph.ReconTerm] + kl)
-	}
-	return f
-}
-
-func summarize(s *Summary, m eval.Metrics) {
-	s.TestLoss, s.TestRecon, s.TestPenalty = m.Loss, m.Terms[graph.ReconTerm], m.Loss-m.Terms[graph.ReconTerm]
-	s.TestBCE, s.TestMSE, s.TestTerms = m.BCEPerImage, m.MSEPerPixel, m.Terms
-	s.Figures, s.Test = Figures(m), m
-}
 
 // LoadData locates MNIST (see data.Locate: dir, then $AEZOO_DATA, then the
 // GoMNIST module) and loads both splits with the given limits.
@@ -136,6 +89,25 @@ type TrainOptions struct {
 	// Overwrite replaces the run found in Out (its files are removed, other
 	// files kept; the replacement is stated on Log) instead of refusing.
 	Overwrite bool
+	// LogEvery also writes the mean training loss every this many steps
+	// to metrics.jsonl (0: epoch lines only; see train.StepLog).
+	LogEvery int
+}
+
+// loadData loads the data of a run (to.Source, or to.Data), saying so on
+// to.Progress.
+func loadData(to TrainOptions, o train.Options) (trainSet, testSet *data.Dataset, where string, err error) {
+	src := to.source(o.Seed)
+	what := src.Path
+	if src.Dataset != "" {
+		what = string(src.Dataset)
+	}
+	if what == "" {
+		what = "MNIST"
+	}
+	stop := progress.Status(to.Progress, "loading data from "+what)
+	defer stop()
+	return data.Open(src, o.TrainLimit, o.TestLimit)
 }
 
 // InterruptedError reports a run stopped by its context (SIGINT, SIGTERM)
@@ -159,15 +131,16 @@ func (e *InterruptedError) Unwrap() error { return e.Cause }
 // which must be absent or empty unless to.Overwrite (see ClaimFolder); the
 // folder is locked while the run lasts.
 func Train(ctx context.Context, c models.Config, o train.Options, to TrainOptions) (Summary, error) {
+	// Load the data before claiming the folder: bad data leave no folder.
+	trainSet, testSet, where, err := loadData(to, o)
+	if err != nil {
+		return Summary{}, err
+	}
 	lock, err := begin(c, o, to)
 	if err != nil {
 		return Summary{}, err
 	}
 	defer lock.Release()
-	trainSet, testSet, where, err := data.Open(to.source(o.Seed), o.TrainLimit, o.TestLimit)
-	if err != nil {
-		return Summary{}, err
-	}
 	s, _, err := trainOn(ctx, c, o, trainSet, testSet, where, to)
 	return s, err
 }
@@ -251,7 +224,7 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	if epochs > 0 {
 		o.Epochs = epochs
 	}
-	trainSet, testSet, where, err := data.Open(to.source(o.Seed), o.TrainLimit, o.TestLimit)
+	trainSet, testSet, where, err := loadData(to, o)
 	if err != nil {
 		return s, err
 	}
@@ -269,14 +242,15 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	if err := t.Restore(st, mom); err != nil {
 		return s, errors.Wrapf(err, "resuming from %s", from)
 	}
-	if err := keepMetrics(filepath.Join(from, MetricsFile), filepath.Join(to.Out, MetricsFile), st.Epoch); err != nil {
+	if err := keepMetrics(filepath.Join(from, MetricsFile), filepath.Join(to.Out, MetricsFile), st.Step); err != nil {
 		return s, err
 	}
 	return run(ctx, t, to, where)
 }
 
-// keepMetrics rewrites dst with the lines of src for epochs ≤ epochs.
-func keepMetrics(src, dst string, epochs int) error {
+// keepMetrics rewrites dst with the lines of src up to step steps (the
+// checkpoint's): the finished epochs and the step lines before it.
+func keepMetrics(src, dst string, steps int) error {
 	b, err := os.ReadFile(src)
 	if err != nil && !os.IsNotExist(err) {
 		return errors.Wrap(err, "reading metrics log")
@@ -284,9 +258,9 @@ func keepMetrics(src, dst string, epochs int) error {
 	var keep []byte
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		var l struct {
-			Epoch int `json:"epoch"`
+			Step int `json:"step"`
 		}
-		if len(line) == 0 || json.Unmarshal(line, &l) != nil || l.Epoch > epochs {
+		if len(line) == 0 || json.Unmarshal(line, &l) != nil || l.Step > steps {
 			continue
 		}
 		keep = append(append(keep, line...), '\n')
@@ -319,6 +293,7 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	t.Progress = to.Progress
 	t.CheckpointEvery = to.CheckpointEvery
 	t.OnStep = to.OnStep
+	t.LogEvery = to.LogEvery
 	mf, err := os.OpenFile(filepath.Join(to.Out, MetricsFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return s, errors.Wrap(err, "opening metrics log")
@@ -335,6 +310,14 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	}
 	if !to.NoCheckpoints {
 		t.Checkpoint = checkpoint
+	}
+	t.OnLog = func(l train.StepLog) error {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		_, err = mf.Write(append(b, '\n'))
+		return errors.Wrap(err, "writing metrics log")
 	}
 	// The last epoch's test metrics and saved model are the run's: an
 	// epoch that ended the run is neither evaluated nor saved again.
@@ -377,7 +360,9 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 	}
 	if lastEpoch != t.Epoch {
 		// No epoch ran here (--epochs 0, or resuming a finished run).
+		stop := progress.Status(to.Progress, fmt.Sprintf("evaluating the final model on %d test images", t.Test.N))
 		m, err := t.Eval.Evaluate(t.Test)
+		stop()
 		if err != nil {
 			return s, err
 		}
@@ -415,7 +400,14 @@ func EvalSource(dir string, src data.Source) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	return r.EvaluateSource(src)
+	s, err := r.EvaluateSource(src)
+	if err != nil {
+		return s, err
+	}
+	if old, err := ReadSummary(dir); err == nil && old.Epochs == s.Epochs {
+		s.Steps, s.Seconds = old.Steps, old.Seconds // the run's, when its summary is of this model
+	}
+	return s, nil
 }
 
 // PrepareTest applies the run's binarization to a test set, as the trainer does.

@@ -1,52 +1,58 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/aezoo/aezoo/data"
+	"github.com/spf13/cobra"
 )
 
-// dataFlagValues are the data flags shared by train and eval.
-type dataFlagValues struct {
-	dir, dataset, labels, size *string
+// dataFlags are the data flags of train, eval and sample: --data,
+// --dataset, --labels and --size.
+type dataFlags struct {
+	dir, dataset, labels, size string
 }
 
-// dataFlags binds --data, --dataset, --labels and --size on fs.
-func dataFlags(fs *flag.FlagSet) dataFlagValues {
+// addDataFlags registers the data flags on cmd in the "Data flags" section.
+func addDataFlags(cmd *cobra.Command, d *dataFlags) {
+	addDataFlag(cmd, &d.dir)
+	addDatasetFlag(cmd, &d.dataset)
+	f := cmd.Flags()
+	f.StringVar(&d.labels, "labels", "", "labels (.npy, length N) for a .npy --data file")
+	f.StringVar(&d.size, "size", "", "resize the images of an image folder to HxW (such as 28x28)")
+	setGroup(f, groupData, "labels", "size")
+}
+
+// addDatasetFlag registers --dataset in the "Data flags" section.
+func addDatasetFlag(cmd *cobra.Command, name *string) {
 	var names []string
 	for _, n := range data.Names() {
 		names = append(names, string(n))
 	}
-	return dataFlagValues{
-		dir: fs.String("data", "", "the data: a folder of MNIST-style IDX files, a .npy or .npz (x_train, y_train, x_test, y_test) file,\n"+
-			"or a folder of PNG/JPEG images with one sub-folder per class (default: MNIST from $AEZOO_DATA, then the GoMNIST Go module)"),
-		dataset: fs.String("dataset", "", "a named data set: "+strings.Join(names, ", ")+" (see `zoo datasets`)"),
-		labels:  fs.String("labels", "", "labels (.npy, length N) for a .npy --data file"),
-		size:    fs.String("size", "", "resize the images of an image folder to HxW (such as 28x28)"),
-	}
+	cmd.Flags().StringVar(name, "dataset", "", "a named data set: "+strings.Join(names, ", ")+" (see `zoo datasets`)")
+	_ = cmd.RegisterFlagCompletionFunc("dataset", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+	setGroup(cmd.Flags(), groupData, "dataset")
 }
 
 // source returns the data source the flags name; bad values are usage errors.
-func (v dataFlagValues) source() (data.Source, error) {
-	src := data.Source{Path: *v.dir, Labels: *v.labels}
-	if *v.dataset != "" {
-		n, err := data.ParseName(*v.dataset)
+func (v dataFlags) source() (data.Source, error) {
+	src := data.Source{Path: v.dir, Labels: v.labels}
+	if v.dataset != "" {
+		n, err := data.ParseName(v.dataset)
 		if err != nil {
 			return src, usagef("--dataset: %v", err)
 		}
-		if *v.dir != "" {
+		if v.dir != "" {
 			return src, usagef("give --dataset or --data, not both")
 		}
 		src.Dataset = n
 	}
-	if *v.size != "" {
-		r, c, err := data.ParseSize(*v.size)
+	if v.size != "" {
+		r, c, err := data.ParseSize(v.size)
 		if err != nil {
 			return src, usagef("--size: %v", err)
 		}
@@ -62,18 +68,22 @@ type datasetInfo struct {
 	Where string `json:"where"`
 }
 
-func cmdDatasets(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("datasets", "[--json]", "List the named data sets (--dataset) and where each was found, or why not.\n"+
-		"Folders searched for NAME/: $"+data.EnvDatasets+", /usr/share/datasets (Debian's dataset-* packages),\n"+
-		"$XDG_DATA_HOME/aezoo/datasets (~/.local/share/aezoo/datasets); MNIST also as --data's default.", stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func newDatasetsCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "datasets [--json]",
+		Short: "list the named data sets (--dataset) and where they were found",
+		Long: "List the named data sets (--dataset) and where each was found, or why not.\n" +
+			"Folders searched for NAME/: $" + data.EnvDatasets + ", /usr/share/datasets (Debian's dataset-* packages),\n" +
+			"$XDG_DATA_HOME/aezoo/datasets (~/.local/share/aezoo/datasets); MNIST also as --data's default.",
+		Args: a.positional(0, 0, ""),
+		RunE: func(*cobra.Command, []string) error { return listDatasets(a.stdout, asJSON) },
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func listDatasets(stdout io.Writer, asJSON bool) error {
 	var infos []datasetInfo
 	for _, n := range data.Names() {
 		f, err := data.Find(n, data.LookupOptions{})
@@ -83,7 +93,7 @@ func cmdDatasets(_ context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		infos = append(infos, datasetInfo{Name: string(n), Found: true, Where: f.String()})
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(infos)

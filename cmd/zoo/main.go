@@ -1,55 +1,41 @@
 // Command zoo trains, evaluates and compares the regularized autoencoders
-// of the aezoo model zoo.
+// of the aezoo model zoo. It computes on CPUs only (see --threads).
 //
 //	zoo list [--json]
 //	zoo train MODEL --out DIR [flags]
 //	zoo eval DIR [--json]
+//	zoo sample DIR [--n 64] [--out DIR/samples.png] [--interpolate FILE] [--manifold FILE]
+//	zoo bench CONFIG [--steps N] [--json]
 //	zoo reproduce NAME|all [--quick] [--out DIR]
 //	zoo datasets [--json]
-//	zoo sample DIR [--n 64] [--out samples.png] [--interpolate FILE] [--manifold FILE]
+//	zoo version [--json]
+//	zoo completion bash|zsh|fish
 //
-// Run `zoo COMMAND --help` for the flags of a command. Exit status: 0 on
-// success, 1 on failure, 2 on bad usage.
+// Run `zoo help COMMAND` for a command's flags; flags may stand before or
+// after the arguments. Exit status: 0 on success, 1 on failure, 2 on bad
+// usage, 130 when interrupted.
+//
+// The command line is built with github.com/spf13/cobra: it gives every
+// command its help, `zoo help COMMAND`, suggestions for misspelled
+// commands and shell completion (model and experiment names included)
+// without dispatch code of our own. Each command lives in its own file as
+// a newXxxCmd constructor registered in newRootCmd.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/internal/blas"
+	"github.com/spf13/cobra"
 )
-
-// usageError marks an error caused by bad command-line usage (exit code 2).
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
-
-type command struct {
-	name, args, doc string
-	run             func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-var commands []command
-
-func init() {
-	commands = []command{
-		{"list", "[--json]", "list the models and their hyperparameters with defaults", cmdList},
-		{"train", "MODEL --out DIR [flags]", "train a model and write its run folder", cmdTrain},
-		{"eval", "DIR [--json]", "reload a trained model and recompute its test metrics", cmdEval},
-		{"sample", "DIR [--n 64] [--out samples.png]", "draw images from a trained VAE's prior (also interpolations, manifold)", cmdSample},
-		{"bench", "CONFIG [--steps N] [--dtype float32|float64] [--json]", "measure training speed and memory per step (ae512, vae)", cmdBench},
-		{"datasets", "[--json]", "list the named data sets (--dataset) and where they were found", cmdDatasets},
-		{"reproduce", "NAME|all [--quick] [--out DIR]", "run the lecture's comparisons; write a report with tables and figures", cmdReproduce},
-	}
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -58,12 +44,64 @@ func main() {
 	os.Exit(code)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "zoo — a model zoo of regularized autoencoders\n\nUsage:")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  zoo %s %s\n      %s\n", c.name, c.args, c.doc)
+// usageError marks an error caused by bad command-line usage (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// app is what the commands share: the streams and the raw arguments.
+type app struct {
+	stdout, stderr io.Writer
+	args           []string
+	threads        int
+	// bindModel, set by newTrainCmd, adds a model's flags to `zoo train`
+	// (see bindModelFlags).
+	bindModel func(model string)
+}
+
+// newRootCmd builds the command tree. To add a command, write its
+// newXxxCmd(a) in its own file and add it here.
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "zoo",
+		Short: "a model zoo of regularized autoencoders",
+		Long: "zoo — a model zoo of regularized autoencoders (plain, sparse, top-K, denoising,\n" +
+			"contractive, variational, linear denoising), trained on MNIST on the CPU.",
+		Example: "  zoo list\n" +
+			"  zoo train plain --out runs/plain --epochs 5\n" +
+			"  zoo eval runs/plain\n" +
+			"  zoo reproduce all --quick",
+		SilenceErrors:              true,
+		SilenceUsage:               true,
+		SuggestionsMinimumDistance: 2,
+		CompletionOptions:          cobra.CompletionOptions{DisableDefaultCmd: true},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.threads < 0 {
+				return usagef("invalid --threads %d: must be ≥ 0 (0: every core)", a.threads)
+			}
+			return graph.SetThreads(a.threads)
+		},
 	}
-	fmt.Fprintln(w, "\nRun `zoo COMMAND --help` for a command's flags.")
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(flagError)
+	root.SetUsageFunc(printUsage)
+	root.PersistentFlags().IntVar(&a.threads, "threads", 0,
+		"threads to compute on: GOMAXPROCS and the OpenBLAS thread count (0: every core); the zoo is CPU-only")
+	root.AddCommand(
+		newListCmd(a),
+		newTrainCmd(a),
+		newEvalCmd(a),
+		newSampleCmd(a),
+		newBenchCmd(a),
+		newReproduceCmd(a),
+		newDatasetsCmd(a),
+		newVersionCmd(a),
+		newCompletionCmd(a),
+	)
+	return root
 }
 
 // run executes the command line and returns the exit code.
@@ -74,86 +112,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			code = 1
 		}
 	}()
+	a := &app{stdout: stdout, stderr: stderr, args: args}
+	root := newRootCmd(a)
 	if len(args) == 0 {
-		usage(stderr)
+		root.SetOut(stderr)
+		_ = root.Help()
 		return 2
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		usage(stdout)
-		return 0
 	}
 	if err := blas.InstallFromEnv(); err != nil {
 		fmt.Fprintf(stderr, "zoo: %v\n", err)
 		return 2
 	}
-	for _, c := range commands {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(ctx, args[1:], stdout, stderr)
-		var ue usageError
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "zoo %s: %v\n", c.name, err)
-			return 2
-		case errors.Is(err, context.Canceled):
-			fmt.Fprintf(stderr, "zoo %s: %v\n", c.name, err)
-			return 130
-		default:
-			fmt.Fprintf(stderr, "zoo %s: %v\n", c.name, err)
-			return 1
-		}
+	a.bindModelFlags(root, args)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
 	}
-	fmt.Fprintf(stderr, "zoo: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return 2
-}
-
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name, args, doc string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("zoo "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: zoo %s %s\n\n%s\n\nFlags:\n", name, args, doc)
-		fs.PrintDefaults()
+	name := "zoo"
+	if cmd != nil && cmd != root {
+		name = cmd.CommandPath()
 	}
-	return fs
-}
-
-// parse parses flags that may stand before or after positional arguments,
-// and returns the positional ones. A bad flag is a usage error.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	for _, a := range args {
-		if a == "--" {
-			break
+	msg := strings.TrimSpace(err.Error())
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "%s: %s (see `%s --help`)\n", name, msg, name)
+		return 2
+	case strings.HasPrefix(msg, "unknown command"):
+		// cobra's message, with its suggestions on the same line.
+		first, suggestions, _ := strings.Cut(msg, "\n\nDid you mean this?\n")
+		first = strings.TrimSuffix(first, ` for "zoo"`)
+		if s := strings.Fields(suggestions); len(s) > 0 {
+			first += fmt.Sprintf("; did you mean %q?", s[0])
 		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-			return nil, flag.ErrHelp
-		}
-	}
-	// Bad flags print one line, not the whole usage.
-	fs.Usage = func() {}
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error() + " (see `" + fs.Name() + " --help`)"}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		fmt.Fprintf(stderr, "zoo: %s (see `zoo --help`)\n", first)
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+		return 130
+	default:
+		fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+		return 1
 	}
 }

@@ -263,6 +263,7 @@ func normalized(t *testing.T, dir string) map[string]string {
 	b, _ = os.ReadFile(filepath.Join(dir, "summary.json"))
 	json.Unmarshal(b, &s)
 	delete(s, "seconds")
+	delete(s, "written")
 	j, _ := json.Marshal(s)
 	m["summary"] = string(j)
 	return m
