@@ -6,6 +6,8 @@
 //	zoo eval DIR [--json]
 //	zoo reproduce NAME|all [--quick] [--out DIR]
 //	zoo sample DIR [--n 64] [--out samples.png] [--interpolate FILE] [--manifold FILE]
+//	zoo sweep MODEL KEY=V1,V2,... --out DIR [--launcher local|slurm|k8s] [flags]
+//	zoo sweep task|status|report DIR
 //
 // Run `zoo COMMAND --help` for the flags of a command. Exit status: 0 on
 // success, 1 on failure, 2 on bad usage.
@@ -45,6 +47,7 @@ func init() {
 		{"sample", "DIR [--n 64] [--out samples.png]", "draw images from a trained VAE's prior (also interpolations, manifold)", cmdSample},
 		{"bench", "CONFIG [--steps N] [--dtype float32|float64] [--json]", "measure training speed and memory per step (ae512, vae)", cmdBench},
 		{"reproduce", "NAME|all [--quick] [--out DIR]", "run the lecture's comparisons; write a report with tables and figures", cmdReproduce},
+		{"sweep", "MODEL KEY=V1,V2,... --out DIR [--launcher local|slurm|k8s]", "train over a grid of settings, locally or as a Slurm job array; status, report", cmdSweep},
 	}
 }
 
