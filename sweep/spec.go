@@ -367,7 +367,6 @@ func (s *Spec) gridKeys() []string {
 	return ks
 }
 
-
 // settingValue returns the value of key in c or o.
 func settingValue(key string, c models.Config, o train.Options) any {
 	if h, ok := models.LookupHyper(key); ok {

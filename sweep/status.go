@@ -14,10 +14,10 @@ import (
 type TaskStatus struct {
 	Task
 	State  State  `json:"state"`
-	Epochs int    `json:"epochs"`          // epochs in its metrics log
-	Host   string `json:"host,omitempty"`  // where it last ran
+	Epochs int    `json:"epochs"`           // epochs in its metrics log
+	Host   string `json:"host,omitempty"`   // where it last ran
 	JobID  string `json:"job_id,omitempty"` // its Slurm job, when it ran under Slurm
-	Error  string `json:"error,omitempty"` // the last error line of a failed task
+	Error  string `json:"error,omitempty"`  // the last error line of a failed task
 }
 
 // Status reports the state of every task of the sweep in dir: done (its
