@@ -213,8 +213,15 @@ func (s *Spec) check() error {
 // firstKeyIn names the swept key a validation message is about.
 func firstKeyIn(msg string, ps []Param) string {
 	for _, p := range ps {
-		if strings.Contains(msg, "--"+p.Key) {
-			return p.Key
+		for rest := msg; ; {
+			i := strings.Index(rest, "--"+p.Key)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+2+len(p.Key):]
+			if rest == "" || !(rest[0] == '-' || rest[0] == '_' || unicode.IsLetter(rune(rest[0]))) {
+				return p.Key
+			}
 		}
 	}
 	if len(ps) > 0 {
