@@ -90,7 +90,7 @@ func TestBadSweeps(t *testing.T) {
 		key   string // the key the error must name
 	}{
 		{"plain", []string{"bogus=1,2"}, "bogus"},
-		{"plain", []string{"k=5,10"}, "k"},           // a hyperparameter of another model
+		{"plain", []string{"k=5,10"}, "k"},             // a hyperparameter of another model
 		{"plain", []string{"hidden=64,abc"}, "hidden"}, // not an int
 		{"plain", []string{"hidden=0"}, "hidden"},      // invalid value
 		{"plain", []string{"lr=-1"}, "lr"},
