@@ -99,6 +99,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		axes = append(axes, a)
 	}
+	if len(axes) == 0 {
+		return usagef("nothing to sweep: give at least one KEY=V1,V2,... (e.g. hidden=64,128 seed=1,2,3)")
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, a := range axes {
