@@ -24,7 +24,8 @@ type K8sOptions struct {
 	MountPath string
 	// Parallelism is the number of pods at once (0: all tasks).
 	Parallelism int
-	// CPU and Memory are each pod's requests and limits ("": "1", "2Gi").
+	// CPU and Memory are each pod's requests and limits ("": the spec's
+	// Threads, "2Gi"). GOMAXPROCS is the spec's Threads.
 	CPU, Memory string
 }
 
@@ -54,8 +55,9 @@ func K8sManifest(dir string, s Spec, o K8sOptions) (string, error) {
 	if !filepath.IsAbs(o.MountPath) {
 		return "", errors.Errorf("the mount path %s must be absolute", o.MountPath)
 	}
+	threads := max(1, s.Threads)
 	if o.CPU == "" {
-		o.CPU = "1"
+		o.CPU = fmt.Sprint(threads)
 	}
 	if o.Memory == "" {
 		o.Memory = "2Gi"
@@ -94,9 +96,7 @@ spec:
             - name: SWEEP_DIR
               value: "%s"
             - name: GOMAXPROCS
-              valueFrom:
-                resourceFieldRef:
-                  resource: limits.cpu
+              value: "%d"
           resources:
             requests: {cpu: "%s", memory: "%s"}
             limits: {cpu: "%s", memory: "%s"}
@@ -107,7 +107,7 @@ spec:
         - name: sweeps
           persistentVolumeClaim:
             claimName: "%s"
-`, o.Name, n, par, o.Image, o.MountPath, o.CPU, o.Memory, o.CPU, o.Memory, o.MountPath, o.Claim)
+`, o.Name, n, par, o.Image, o.MountPath, threads, o.CPU, o.Memory, o.CPU, o.Memory, o.MountPath, o.Claim)
 	return b.String(), nil
 }
 

@@ -20,13 +20,14 @@ import (
 type LocalOptions struct {
 	// Jobs is the number of tasks run at a time (0: DefaultJobs(Threads)).
 	Jobs int
-	// Threads is the number of threads (GOMAXPROCS) one task uses when it
-	// runs as a subprocess (0: 1).
-	Threads int
 	// Exe, when set, is the zoo binary: each task runs as
-	// `Exe sweep task DIR --index I` with GOMAXPROCS=Threads, so that a
-	// crash stays in its task. When empty, tasks run in this process (as
-	// from a notebook), sharing its GOMAXPROCS.
+	// `Exe sweep task DIR --index I` with GOMAXPROCS set to the spec's
+	// Threads, as under Slurm, so that a crash stays in its task and the
+	// numbers equal those of the other launchers. When empty, tasks run in
+	// this process (as from a notebook) with its GOMAXPROCS: with OpenBLAS,
+	// their last bits match the other launchers' only when GOMAXPROCS equals
+	// the spec's Threads (the pure-Go kernel, AEZOO_BLAS=vek, is the same
+	// at any thread count).
 	Exe string
 	// Progress receives one line per finished task, or nil.
 	Progress io.Writer
@@ -50,7 +51,7 @@ func RunLocal(ctx context.Context, dir string, o LocalOptions) error {
 	if err != nil {
 		return err
 	}
-	threads := max(1, o.Threads)
+	threads := max(1, s.Threads)
 	jobs := o.Jobs
 	if jobs <= 0 {
 		jobs = DefaultJobs(threads)

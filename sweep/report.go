@@ -42,6 +42,7 @@ type Results struct {
 	Model   string         `json:"model"`
 	Axes    []Axis         `json:"axes"`
 	Metrics []string       `json:"metrics"`
+	AllZero []string       `json:"all_zero,omitempty"` // metrics 0 in every finished task, left out of rows and plots
 	Tasks   int            `json:"tasks"`
 	States  map[State]int  `json:"states"`
 	Rows    []Row          `json:"rows"`
@@ -133,13 +134,27 @@ func Aggregate(dir string) (Results, error) {
 			}
 		}
 	}
-	r.Metrics = append([]string(nil), baseMetrics...)
 	var figs []string
 	for k := range figures {
 		figs = append(figs, k)
 	}
 	sort.Strings(figs)
-	r.Metrics = append(r.Metrics, figs...)
+	for _, k := range append(append([]string(nil), baseMetrics...), figs...) {
+		// A metric that is 0 in every finished task (the penalty of a
+		// model without one, no dead units) is listed, not tabulated.
+		zero, any := true, false
+		for i := range r.Rows {
+			for _, x := range samples[i][k] {
+				any = true
+				zero = zero && x == 0
+			}
+		}
+		if any && zero {
+			r.AllZero = append(r.AllZero, k)
+			continue
+		}
+		r.Metrics = append(r.Metrics, k)
+	}
 	for i := range r.Rows {
 		for _, k := range r.Metrics {
 			if xs := samples[i][k]; len(xs) > 0 {
@@ -251,6 +266,9 @@ func Markdown(r Results) string {
 			}
 		}
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
+	}
+	if len(r.AllZero) > 0 {
+		fmt.Fprintf(&b, "\n0 in every task: %s.\n", strings.Join(r.AllZero, ", "))
 	}
 	var missing []string
 	for _, row := range r.Rows {

@@ -19,7 +19,8 @@ type SlurmOptions struct {
 	Exe string
 	// MaxParallel limits the array's tasks running at once (%M; 0: no limit).
 	MaxParallel int
-	// CPUsPerTask is --cpus-per-task, also each task's GOMAXPROCS (0: 1).
+	// CPUsPerTask is --cpus-per-task (0: the spec's Threads); each task
+	// runs with GOMAXPROCS set to the spec's Threads.
 	CPUsPerTask int
 	// Time is the per-task time limit (--time, e.g. "01:00:00"; "": the partition's).
 	Time string
@@ -54,7 +55,11 @@ func Sbatch(dir string, s Spec, o SlurmOptions) (string, error) {
 	if n == 0 {
 		return "", errors.New("the sweep has no tasks")
 	}
-	cpus := max(1, o.CPUsPerTask)
+	threads := max(1, s.Threads)
+	cpus := o.CPUsPerTask
+	if cpus == 0 {
+		cpus = threads
+	}
 	name := o.JobName
 	if name == "" {
 		name = "zoo-sweep"
@@ -84,7 +89,8 @@ func Sbatch(dir string, s Spec, o SlurmOptions) (string, error) {
 	fmt.Fprintf(&b, "#SBATCH --open-mode=append\n")
 	fmt.Fprintf(&b, "#SBATCH --requeue\n")
 	fmt.Fprintf(&b, "set -eu\n")
-	fmt.Fprintf(&b, "export GOMAXPROCS=\"${SLURM_CPUS_PER_TASK:-%d}\"\n", cpus)
+	fmt.Fprintf(&b, "# The sweep's threads per task, whatever --cpus-per-task: the numbers then equal the local launcher's.\n")
+	fmt.Fprintf(&b, "export GOMAXPROCS=%d\n", threads)
 	fmt.Fprintf(&b, "echo \"== $(date -u +%%FT%%TZ) task $SLURM_ARRAY_TASK_ID of job ${SLURM_ARRAY_JOB_ID:-?} on $(hostname)\"\n")
 	// exec: the task receives scancel's SIGTERM itself and checkpoints.
 	fmt.Fprintf(&b, "exec %s sweep task %s --index \"$SLURM_ARRAY_TASK_ID\"\n", shellQuote(o.Exe), shellQuote(dir))

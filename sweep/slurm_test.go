@@ -130,6 +130,11 @@ func TestSlurmSweep(t *testing.T) {
 			t.Errorf("task %s: %s, %d epochs, job %q\n%s", ts.Name, ts.State, ts.Epochs, ts.JobID, logs(dir))
 		}
 	}
+	for i := range s.Tasks {
+		if rec, _ := readState(dir, i); rec.Threads != 1 {
+			t.Errorf("task %d ran with GOMAXPROCS=%d, the sweep's threads are 1", i, rec.Threads)
+		}
+	}
 	r, err := Report(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -141,12 +146,13 @@ func TestSlurmSweep(t *testing.T) {
 	if !strings.Contains(string(md), "| hidden | n | test loss |") || !strings.Contains(string(md), "| 16 | 2 | ") {
 		t.Errorf("report.md:\n%s", md)
 	}
-	// The same sweep through the local launcher (in this process).
+	// The same sweep through the local launcher (tasks as subprocesses with
+	// the sweep's GOMAXPROCS, as under Slurm).
 	local := t.TempDir()
 	if err := Create(local, s); err != nil {
 		t.Fatal(err)
 	}
-	if err := RunLocal(context.Background(), local, LocalOptions{Jobs: 2}); err != nil {
+	if err := RunLocal(context.Background(), local, LocalOptions{Jobs: 2, Exe: exe}); err != nil {
 		t.Fatal(err)
 	}
 	for _, task := range s.Tasks {
@@ -215,12 +221,12 @@ func TestSlurmCancelResume(t *testing.T) {
 	if st[0].State != Done || st[0].Epochs != 30 || !rec.Resumed {
 		t.Fatalf("after resubmitting: %s, %d epochs, resumed %v\n%s", st[0].State, st[0].Epochs, rec.Resumed, logs(dir))
 	}
-	// Uninterrupted, in this process.
+	// Uninterrupted, through the local launcher.
 	full := t.TempDir()
 	if err := Create(full, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := RunTask(context.Background(), full, 0, TaskOptions{}); err != nil {
+	if err := RunLocal(context.Background(), full, LocalOptions{Exe: exe}); err != nil {
 		t.Fatal(err)
 	}
 	sameTask(t, runDir, RunDir(full, s.Tasks[0]))

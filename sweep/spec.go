@@ -65,6 +65,11 @@ type Spec struct {
 	// CheckpointEvery also checkpoints every this many steps (0: at
 	// epoch ends only).
 	CheckpointEvery int `json:"checkpoint_every,omitempty"`
+	// Threads is every task's GOMAXPROCS under the launchers (0: 1). It
+	// is part of the spec because OpenBLAS's products, and so the trained
+	// weights, depend on the thread count in their last bits: with the same
+	// threads a task gives bit-identical numbers under every launcher.
+	Threads int `json:"threads,omitempty"`
 	// Tasks lists the expanded grid, for readers of sweep.json; it is
 	// recomputed from the axes when loading.
 	Tasks []Task `json:"tasks"`

@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/aezoo/aezoo/ckpt"
+	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/zoo"
 	"github.com/pkg/errors"
 )
@@ -38,6 +40,8 @@ type stateRecord struct {
 	Started time.Time `json:"started"`
 	Ended   time.Time `json:"ended,omitzero"`
 	Resumed bool      `json:"resumed,omitempty"` // the last attempt resumed from a checkpoint
+	Threads int       `json:"threads"`           // GOMAXPROCS of the attempt
+	GEMM    string    `json:"gemm"`              // the matrix-product kernel (graph.GEMMName)
 	Error   string    `json:"error,omitempty"`
 }
 
@@ -111,7 +115,8 @@ func RunTask(ctx context.Context, dir string, index int, o TaskOptions) (TaskRes
 		return res, err
 	}
 	host, _ := os.Hostname()
-	rec := stateRecord{State: Running, Name: t.Name, Host: host, PID: os.Getpid(), JobID: slurmJobID(), Started: time.Now().UTC()}
+	rec := stateRecord{State: Running, Name: t.Name, Host: host, PID: os.Getpid(), JobID: slurmJobID(), Started: time.Now().UTC(),
+		Threads: runtime.GOMAXPROCS(0), GEMM: graph.GEMMName()}
 	_, statErr := os.Stat(filepath.Join(runDir, ckpt.PointerFile))
 	res.Resumed = statErr == nil
 	rec.Resumed = res.Resumed

@@ -67,5 +67,14 @@ func ErrorBars(ax Axes, series []ErrSeries) (image.Image, error) {
 			p.Legend.Add(s.Name, l, pts)
 		}
 	}
+	// Keep end points and their bars off the frame.
+	if !ax.LogX {
+		d := 0.04 * math.Max(p.X.Max-p.X.Min, 1e-9)
+		p.X.Min, p.X.Max = p.X.Min-d, p.X.Max+d
+	}
+	if !ax.LogY {
+		d := 0.06 * math.Max(p.Y.Max-p.Y.Min, 1e-9)
+		p.Y.Min, p.Y.Max = p.Y.Min-d, p.Y.Max+d
+	}
 	return render(p, ax)
 }

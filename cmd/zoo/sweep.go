@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -68,7 +69,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data", "", "folder with the MNIST IDX files (default: $AEZOO_DATA, then the GoMNIST Go module)")
 	every := fs.Int("checkpoint-every", 0, "also checkpoint every N steps (0: at epoch ends only)")
 	launcher := fs.String("launcher", "local", "local, slurm or k8s")
-	threads := fs.Int("threads", 1, "threads (GOMAXPROCS) of one task; also the Slurm --cpus-per-task default")
+	threads := fs.Int("threads", 1, "threads (GOMAXPROCS) of every task under every launcher; also the Slurm --cpus-per-task default")
 	jobs := fs.Int("jobs", 0, "local: tasks at a time (default: cores ÷ --threads)")
 	dry := fs.Bool("dry-run", false, "slurm, k8s: write the script or manifest, submit nothing")
 	maxPar := fs.Int("max-parallel", 0, "slurm: array tasks running at once (%M; 0: no limit); k8s: parallelism")
@@ -151,6 +152,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	s.CheckpointEvery = *every
+	s.Threads = *threads
 	if err := sweep.Create(dir, s); err != nil {
 		return err
 	}
@@ -165,7 +167,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			n = sweep.DefaultJobs(*threads)
 		}
 		fmt.Fprintf(stderr, "sweep %s: %d tasks, %d at a time\n", *out, s.Len(), n)
-		runErr := sweep.RunLocal(ctx, dir, sweep.LocalOptions{Jobs: n, Threads: *threads, Exe: exe, Progress: stderr})
+		runErr := sweep.RunLocal(ctx, dir, sweep.LocalOptions{Jobs: n, Exe: exe, Progress: stderr})
 		if errors.Is(runErr, context.Canceled) {
 			return runErr
 		}
@@ -179,11 +181,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "%d tasks done → %s\n", r.States[sweep.Done], filepath.Join(*out, sweep.ReportFile))
 		return nil
 	case "slurm":
-		c := *cpus
-		if c == 0 {
-			c = *threads
-		}
-		so := sweep.SlurmOptions{Exe: exe, MaxParallel: *maxPar, CPUsPerTask: c, Time: *timeLimit, Partition: *partition, Mem: *mem, JobName: *jobName}
+		so := sweep.SlurmOptions{Exe: exe, MaxParallel: *maxPar, CPUsPerTask: *cpus, Time: *timeLimit, Partition: *partition, Mem: *mem, JobName: *jobName}
 		path, err := sweep.WriteSbatch(dir, so)
 		if err != nil {
 			return usagef("%v", err)
@@ -229,6 +227,9 @@ func cmdSweepTask(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if _, err := s.Task(*index); err != nil {
 		return usagef("%v", err)
+	}
+	if th := max(1, s.Threads); runtime.GOMAXPROCS(0) != th {
+		fmt.Fprintf(stderr, "zoo sweep task: note: running with GOMAXPROCS=%d, the sweep's tasks use %d (set GOMAXPROCS=%d for bit-identical numbers with OpenBLAS)\n", runtime.GOMAXPROCS(0), th, th)
 	}
 	var to sweep.TaskOptions
 	if !*quiet {
