@@ -193,3 +193,23 @@ func TestRunLocal(t *testing.T) {
 		t.Errorf("report rows %+v", r.Rows)
 	}
 }
+
+// TestStatusSlurmJobGone: a task recorded as running on another host under
+// a Slurm job that squeue no longer lists is interrupted.
+func TestStatusSlurmJobGone(t *testing.T) {
+	requireSlurm(t)
+	dir := t.TempDir()
+	s := newSpec(t, "plain", "hidden=8,16")
+	if err := Create(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	writeState(dir, 0, stateRecord{State: Running, Host: "node-elsewhere", PID: 1, JobID: "999999_0"})
+	writeState(dir, 1, stateRecord{State: Running, Host: "node-elsewhere", PID: 1})
+	st, err := Status(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st[0].State != Interrupted || !strings.Contains(st[0].Error, "999999_0") || st[1].State != Running {
+		t.Errorf("states %s (%s), %s", st[0].State, st[0].Error, st[1].State)
+	}
+}

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/aezoo/aezoo/zoo"
@@ -22,14 +25,16 @@ type TaskStatus struct {
 
 // Status reports the state of every task of the sweep in dir: done (its
 // summary.json exists), running, failed (with its last error line),
-// interrupted (stopped by a signal, or its process is gone: it will resume
-// from its checkpoint) or pending.
+// interrupted (stopped by a signal, or its process is gone — on this host
+// by its pid, elsewhere by squeue no longer listing its Slurm job — it
+// will resume from its checkpoint) or pending.
 func Status(dir string) ([]TaskStatus, error) {
 	s, err := Load(dir)
 	if err != nil {
 		return nil, err
 	}
 	host, _ := os.Hostname()
+	gone := slurmGone()
 	out := make([]TaskStatus, len(s.Tasks))
 	for i, t := range s.Tasks {
 		ts := TaskStatus{Task: t, State: Pending}
@@ -39,8 +44,12 @@ func Status(dir string) ([]TaskStatus, error) {
 		if ok {
 			ts.Host, ts.JobID = rec.Host, rec.JobID
 			ts.State, ts.Error = rec.State, rec.Error
-			if rec.State == Running && rec.Host == host && !alive(rec.PID) {
+			switch {
+			case rec.State != Running:
+			case rec.Host == host && !alive(rec.PID):
 				ts.State, ts.Error = Interrupted, "its process is gone (killed?)"
+			case rec.Host != host && rec.JobID != "" && gone(rec.JobID):
+				ts.State, ts.Error = Interrupted, "its Slurm job "+rec.JobID+" is no longer queued"
 			}
 		}
 		if _, done := finished(runDir); done {
@@ -58,6 +67,28 @@ func Counts(ts []TaskStatus) map[State]int {
 		m[t.State]++
 	}
 	return m
+}
+
+// slurmGone returns a function reporting whether Slurm no longer lists a
+// job (a running task's "ARRAYJOB_TASK" id, or a plain job id). squeue is
+// asked once, on first use; without it the function reports false, and the
+// task's record is believed.
+func slurmGone() func(id string) bool {
+	var once sync.Once
+	var ids map[string]bool // nil when squeue is unavailable
+	return func(id string) bool {
+		once.Do(func() {
+			out, err := exec.Command("squeue", "-h", "-o", "%i").Output()
+			if err != nil {
+				return
+			}
+			ids = map[string]bool{}
+			for _, f := range strings.Fields(string(out)) {
+				ids[f] = true
+			}
+		})
+		return ids != nil && !ids[id]
+	}
 }
 
 func alive(pid int) bool {
