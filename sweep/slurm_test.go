@@ -37,6 +37,12 @@ func buildZoo(t *testing.T) string {
 	return exe
 }
 
+// cancelLater cancels the job when the test ends, so that a failed test
+// leaves nothing queued.
+func cancelLater(t *testing.T, id string) {
+	t.Cleanup(func() { exec.Command("scancel", id).Run() })
+}
+
 // waitJob waits until Slurm no longer lists the job.
 func waitJob(t *testing.T, id string, limit time.Duration) {
 	t.Helper()
@@ -120,6 +126,7 @@ func TestSlurmSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancelLater(t, id)
 	waitJob(t, id, 3*time.Minute)
 	st, err := Status(dir)
 	if err != nil {
@@ -194,6 +201,7 @@ func TestSlurmCancelResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancelLater(t, id)
 	runDir := RunDir(dir, s.Tasks[0])
 	deadline := time.Now().Add(2 * time.Minute)
 	for countLines(filepath.Join(runDir, zoo.MetricsFile)) < 3 {
@@ -215,6 +223,7 @@ func TestSlurmCancelResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancelLater(t, id2)
 	waitJob(t, id2, 3*time.Minute)
 	st, _ = Status(dir)
 	rec, _ := readState(dir, 0)
@@ -236,6 +245,7 @@ func TestSlurmCancelResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancelLater(t, id3)
 	waitJob(t, id3, time.Minute)
 	after, _ := os.Stat(filepath.Join(runDir, zoo.SummaryFile))
 	if !after.ModTime().Equal(before.ModTime()) || !strings.Contains(logs(dir), "already done") {
