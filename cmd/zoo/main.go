@@ -10,6 +10,8 @@
 //	zoo datasets [--json]
 //	zoo version [--json]
 //	zoo completion bash|zsh|fish
+//	zoo sweep MODEL KEY=V1,V2,... --out DIR [--launcher local|slurm|k8s] [flags]
+//	zoo sweep task|status|report DIR
 //
 // Run `zoo help COMMAND` for a command's flags; flags may stand before or
 // after the arguments. Exit status: 0 on success, 1 on failure, 2 on bad
@@ -29,6 +31,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -81,7 +84,11 @@ func newRootCmd(a *app) *cobra.Command {
 			if a.threads < 0 {
 				return usagef("invalid --threads %d: must be ≥ 0 (0: every core)", a.threads)
 			}
-			return graph.SetThreads(a.threads)
+			n := a.threads
+			if n == 0 {
+				n = runtime.GOMAXPROCS(0) // every core, or $GOMAXPROCS (sweep tasks set it)
+			}
+			return graph.SetThreads(n)
 		},
 	}
 	root.SetOut(a.stdout)
@@ -89,7 +96,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetFlagErrorFunc(flagError)
 	root.SetUsageFunc(printUsage)
 	root.PersistentFlags().IntVar(&a.threads, "threads", 0,
-		"threads to compute on: GOMAXPROCS and the OpenBLAS thread count (0: every core); the zoo is CPU-only")
+		"threads to compute on: GOMAXPROCS and the OpenBLAS thread count (0: every core, or $GOMAXPROCS when set); the zoo is CPU-only")
 	root.AddCommand(
 		newListCmd(a),
 		newTrainCmd(a),
@@ -98,6 +105,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newBenchCmd(a),
 		newReproduceCmd(a),
 		newDatasetsCmd(a),
+		newSweepCmd(a),
 		newVersionCmd(a),
 		newCompletionCmd(a),
 	)

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aezoo/aezoo/data"
+)
+
+// TestCLISweepUsage: a bad sweep is a one-line usage error (exit 2) naming
+// the key, and nothing is created or run.
+func TestCLISweepUsage(t *testing.T) {
+	td := data.Testdata()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no model", []string{"sweep"}, 2, "missing MODEL"},
+		{"unknown model", []string{"sweep", "gan", "hidden=1,2"}, 2, `unknown model "gan"`},
+		{"unknown key", []string{"sweep", "plain", "hiden=8,16"}, 2, `sweep key "hiden"`},
+		{"other model's key", []string{"sweep", "plain", "k=8,16"}, 2, `sweep key "k": model plain has no hyperparameter`},
+		{"bad value", []string{"sweep", "plain", "hidden=8,big"}, 2, `sweep key "hidden": bad value "big"`},
+		{"invalid value", []string{"sweep", "plain", "lr=0.1,-1"}, 2, `sweep key "lr"`},
+		{"k above hidden", []string{"sweep", "topk", "hidden=8,64", "--k", "16"}, 2, `sweep key "hidden"`},
+		{"no axes", []string{"sweep", "plain"}, 2, "nothing to sweep"},
+		{"flag and axis", []string{"sweep", "plain", "hidden=8,16", "--hidden", "4"}, 2, "both as --hidden and as a swept key"},
+		{"no out", []string{"sweep", "plain", "hidden=8,16"}, 2, "--out DIR is required"},
+		{"bad launcher", []string{"sweep", "plain", "hidden=8,16", "--launcher", "pbs"}, 2, `invalid --launcher "pbs"`},
+		{"k8s needs dry-run", []string{"sweep", "plain", "hidden=8,16", "--launcher", "k8s"}, 2, "--dry-run"},
+		{"task no index", []string{"sweep", "task", t.TempDir()}, 2, "--index I is required"},
+		{"task not a sweep", []string{"sweep", "task", t.TempDir(), "--index", "0"}, 1, "not a sweep folder"},
+		{"status no dir", []string{"sweep", "status"}, 2, "want exactly one sweep folder"},
+		{"report not a sweep", []string{"sweep", "report", t.TempDir()}, 1, "not a sweep folder"},
+		{"report bad flag", []string{"sweep", "report", td, "--data", td}, 2, "flag provided but not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "sw")
+			args := tc.args
+			if tc.name != "no out" && len(args) >= 2 && args[1] != "task" && args[1] != "status" && args[1] != "report" {
+				args = append(append([]string(nil), args...), "--out", out)
+			}
+			code, stdout, stderr := runZoo(t, args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout+stderr, tc.want) {
+				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tc.want, stdout, stderr)
+			}
+			if tc.code == 2 && strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("usage error of more than one line:\n%s", stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("a bad sweep created %s", out)
+			}
+		})
+	}
+}
+
+// TestCLISweepLocal runs a 4-task sweep through the binary with the local
+// launcher (tasks as subprocesses), then status, report, and the Slurm and
+// k8s dry runs of the same sweep.
+func TestCLISweepLocal(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sw")
+	args := []string{"sweep", "denoising", "hidden=8,16", "seed=1,2", "--out", dir, "--data", data.Testdata(),
+		"--epochs", "1", "--train-limit", "500", "--test-limit", "100", "--jobs", "2"}
+	code, stdout, stderr := runZoo(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stderr, ": done, test loss"); n != 4 || !strings.Contains(stderr, "[4/4] ") {
+		t.Errorf("want 4 progress lines:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "4 tasks done") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil || !strings.Contains(string(md), "| hidden | n | test loss |") || !strings.Contains(string(md), "| 8 | 2 | ") {
+		t.Errorf("report.md (%v):\n%s", err, md)
+	}
+	// Rerun: every task is skipped.
+	if code, _, stderr = runZoo(t, args...); code != 0 || strings.Count(stderr, "already done") != 4 {
+		t.Errorf("rerun: exit %d\n%s", code, stderr)
+	}
+	// A different sweep into the same folder is refused.
+	if code, _, stderr = runZoo(t, "sweep", "plain", "hidden=8", "--out", dir); code != 1 || !strings.Contains(stderr, "different sweep") {
+		t.Errorf("different sweep: exit %d: %s", code, stderr)
+	}
+	code, stdout, _ = runZoo(t, "sweep", "status", dir, "--json")
+	var st []struct {
+		Index  int    `json:"index"`
+		State  string `json:"state"`
+		Epochs int    `json:"epochs"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &st) != nil || len(st) != 4 {
+		t.Fatalf("status --json: exit %d\n%s", code, stdout)
+	}
+	for _, s := range st {
+		if s.State != "done" || s.Epochs != 1 {
+			t.Errorf("task %d: %s, %d epochs", s.Index, s.State, s.Epochs)
+		}
+	}
+	if code, stdout, _ = runZoo(t, "sweep", "status", dir); code != 0 || !strings.Contains(stdout, "4 tasks: 4 done, 0 running") {
+		t.Errorf("status: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ = runZoo(t, "sweep", "report", dir); code != 0 || !strings.Contains(stdout, "# Sweep: denoising hidden=8,16 seed=1,2") {
+		t.Errorf("report: exit %d\n%s", code, stdout)
+	}
+	// Slurm and k8s dry runs write the script and the manifest.
+	code, stdout, stderr = runZoo(t, append(args, "--launcher", "slurm", "--dry-run", "--max-parallel", "3", "--time", "0:20:00", "--mem", "2G")...)
+	if code != 0 {
+		t.Fatalf("slurm dry run: exit %d\n%s", code, stderr)
+	}
+	script, _ := os.ReadFile(filepath.Join(dir, "sweep.sbatch"))
+	abs, _ := filepath.Abs(zooBin)
+	for _, want := range []string{"#SBATCH --array=0-3%3", "#SBATCH --time=0:20:00", "#SBATCH --mem=2G", "'" + abs + "' sweep task '" + dir + "'"} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("sweep.sbatch lacks %q:\n%s", want, script)
+		}
+	}
+	if code, _, stderr = runZoo(t, append(args, "--launcher", "k8s", "--dry-run", "--pvc", "lab")...); code != 0 {
+		t.Fatalf("k8s dry run: exit %d\n%s", code, stderr)
+	}
+	if m, _ := os.ReadFile(filepath.Join(dir, "sweep-job.yaml")); !strings.Contains(string(m), "completionMode: Indexed") || !strings.Contains(string(m), `claimName: "lab"`) {
+		t.Errorf("manifest:\n%s", m)
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+// The sweep command parses its own command line with the standard flag
+// package (cobra hands it the arguments untouched, see newSweepCmd): a
+// sweep mixes KEY=V1,V2,... grid axes with the flags of any model, and the
+// task/status/report subcommands with their own flags.
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/aezoo/aezoo/train"
+	"github.com/spf13/cobra"
+)
+
+// newSweepCmd wraps cmdSweep, which parses its own flags.
+func newSweepCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:                "sweep " + sweepArgs,
+		Short:              "train over a grid of settings, locally or as a Slurm job array; status, report",
+		Long:               sweepDoc,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdSweep(cmd.Context(), args, a.stdout, a.stderr)
+		},
+	}
+}
+
+// trainFlags registers the training settings on a standard flag set.
+func trainFlags(fs *flag.FlagSet, o *train.Options) {
+	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "training epochs")
+	fs.IntVar(&o.Batch, "batch", o.Batch, "minibatch size")
+	fs.Float64Var(&o.LR, "lr", o.LR, "Adam learning rate")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (initialization, shuffling, noise)")
+	fs.StringVar(&o.Dtype, "dtype", o.Dtype, "float32 or float64")
+	fs.StringVar(&o.Binarize, "binarize", o.Binarize, "none, fixed (x>0.5) or dynamic (resampled every step)")
+	fs.IntVar(&o.TrainLimit, "train-limit", o.TrainLimit, "use the first N training images (0: all)")
+	fs.IntVar(&o.TestLimit, "test-limit", o.TestLimit, "use the first N test images (0: all)")
+	fs.IntVar(&o.EvalBatch, "eval-batch", o.EvalBatch, "examples per evaluation pass")
+	fs.StringVar(&o.LRSchedule, "lr-schedule", "constant", "constant, or cosine (decays to 0 at the last step)")
+	fs.IntVar(&o.EvalEvery, "eval-every", 1, "evaluate on the test set every N epochs (and after the last)")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name, args, doc string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("zoo "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: zoo %s %s\n\n%s\n\nFlags:\n", name, args, doc)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags that may stand before or after positional arguments,
+// and returns the positional ones. A bad flag is a usage error.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(os.Stdout)
+			fs.Usage()
+			return nil, flag.ErrHelp
+		}
+	}
+	// Bad flags print one line, not the whole usage.
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error() + " (see `" + fs.Name() + " --help`)"}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
