@@ -46,6 +46,22 @@ func flagGroup(f *pflag.Flag) string {
 // with o's values as defaults, in the "Training flags" section. Commands
 // that train (train, and any command that trains runs) share it.
 func addTrainFlags(fs *pflag.FlagSet, o *train.Options) {
+	registerTrainFlags(fs, o)
+	setGroup(fs, groupTrain, "epochs", "batch", "lr", "lr-schedule", "seed", "dtype", "binarize", "train-limit", "test-limit", "eval-batch", "eval-every")
+}
+
+// trainFlagSet is what registerTrainFlags needs of a flag set: pflag's and
+// the standard library's (zoo sweep parses its own command line) both have it.
+type trainFlagSet interface {
+	IntVar(p *int, name string, value int, usage string)
+	Float64Var(p *float64, name string, value float64, usage string)
+	StringVar(p *string, name string, value string, usage string)
+	Uint64Var(p *uint64, name string, value uint64, usage string)
+}
+
+// registerTrainFlags registers the training settings on fs with o's values
+// as defaults.
+func registerTrainFlags(fs trainFlagSet, o *train.Options) {
 	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "training epochs (≥ 1)")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "minibatch size")
 	fs.Float64Var(&o.LR, "lr", o.LR, "Adam learning rate")
@@ -57,7 +73,6 @@ func addTrainFlags(fs *pflag.FlagSet, o *train.Options) {
 	fs.IntVar(&o.TestLimit, "test-limit", o.TestLimit, "use the first N test images (0: all)")
 	fs.IntVar(&o.EvalBatch, "eval-batch", o.EvalBatch, "examples per evaluation pass")
 	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "evaluate on the test set every N epochs (and after the last)")
-	setGroup(fs, groupTrain, "epochs", "batch", "lr", "lr-schedule", "seed", "dtype", "binarize", "train-limit", "test-limit", "eval-batch", "eval-every")
 }
 
 // trainFlagValues are the completions of the training flags that take a word.

@@ -29,19 +29,11 @@ func newSweepCmd(a *app) *cobra.Command {
 	}
 }
 
-// trainFlags registers the training settings on a standard flag set.
+// trainFlags registers the training settings on a standard flag set, with
+// `zoo train`'s defaults.
 func trainFlags(fs *flag.FlagSet, o *train.Options) {
-	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "training epochs")
-	fs.IntVar(&o.Batch, "batch", o.Batch, "minibatch size")
-	fs.Float64Var(&o.LR, "lr", o.LR, "Adam learning rate")
-	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (initialization, shuffling, noise)")
-	fs.StringVar(&o.Dtype, "dtype", o.Dtype, "float32 or float64")
-	fs.StringVar(&o.Binarize, "binarize", o.Binarize, "none, fixed (x>0.5) or dynamic (resampled every step)")
-	fs.IntVar(&o.TrainLimit, "train-limit", o.TrainLimit, "use the first N training images (0: all)")
-	fs.IntVar(&o.TestLimit, "test-limit", o.TestLimit, "use the first N test images (0: all)")
-	fs.IntVar(&o.EvalBatch, "eval-batch", o.EvalBatch, "examples per evaluation pass")
-	fs.StringVar(&o.LRSchedule, "lr-schedule", "constant", "constant, or cosine (decays to 0 at the last step)")
-	fs.IntVar(&o.EvalEvery, "eval-every", 1, "evaluate on the test set every N epochs (and after the last)")
+	o.EvalEvery, o.LRSchedule = 1, "constant"
+	registerTrainFlags(fs, o)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
