@@ -221,3 +221,33 @@ func TestStatusSlurmJobGone(t *testing.T) {
 		t.Errorf("states %s (%s), %s", st[0].State, st[0].Error, st[1].State)
 	}
 }
+
+// TestRunTaskAfterEarlyKill: a task killed before its first checkpoint
+// leaves files in its run folder (no checkpoint, no summary); running the
+// task again trains it from the start instead of refusing the folder.
+func TestRunTaskAfterEarlyKill(t *testing.T) {
+	dir := t.TempDir()
+	s := testSweep(t, 1)
+	if err := Create(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	rd := RunDir(dir, s.Tasks[0])
+	if err := os.MkdirAll(rd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"metrics.jsonl", "config.json"} {
+		if err := os.WriteFile(filepath.Join(rd, f), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := RunTask(context.Background(), dir, 0, TaskOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Resumed || res.Skipped || !(res.Summary.TestLoss > 0) {
+		t.Errorf("task result %+v", res)
+	}
+	if _, err := os.Stat(filepath.Join(rd, zoo.SummaryFile)); err != nil {
+		t.Errorf("no summary after the rerun: %v", err)
+	}
+}

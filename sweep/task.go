@@ -127,6 +127,9 @@ func RunTask(ctx context.Context, dir string, index int, o TaskOptions) (TaskRes
 	if res.Resumed {
 		res.Summary, err = zoo.Resume(ctx, runDir, 0, to)
 	} else {
+		// The run folder is this task's own: what an attempt killed before
+		// its first checkpoint left there is replaced, not refused.
+		to.Overwrite = true
 		res.Summary, err = zoo.Train(ctx, c, opt, to)
 	}
 	rec.Ended = time.Now().UTC()
