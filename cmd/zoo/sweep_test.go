@@ -36,7 +36,7 @@ func TestCLISweepUsage(t *testing.T) {
 		{"task not a sweep", []string{"sweep", "task", t.TempDir(), "--index", "0"}, 1, "not a sweep folder"},
 		{"status no dir", []string{"sweep", "status"}, 2, "want exactly one sweep folder"},
 		{"report not a sweep", []string{"sweep", "report", t.TempDir()}, 1, "not a sweep folder"},
-		{"report bad flag", []string{"sweep", "report", td, "--data", td}, 2, "flag provided but not defined"},
+		{"report bad flag", []string{"sweep", "report", td, "--data", td}, 2, "unknown flag --data"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "sw")
