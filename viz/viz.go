@@ -18,37 +18,53 @@ import (
 // in [0,1], clamped) in a grid with perRow images per row, a 1-pixel gap and
 // each pixel drawn scale×scale. Values are drawn white-on-black like MNIST.
 func Grid(imgs [][]float64, rows, cols, perRow, scale int) *image.Gray {
+	perRow, scale, r := gridGeometry(len(imgs), rows, cols, perRow, scale)
+	img := image.NewGray(r)
+	for i := range img.Pix {
+		img.Pix[i] = 64 // gaps
+	}
+	paintGrid(imgs, rows, cols, perRow, scale, 1, func(x, y int, px [3]uint8) { img.SetGray(x, y, color.Gray{px[0]}) })
+	return img
+}
+
+// gridGeometry returns the defaults of perRow and scale and the bounds of
+// a grid of n images of rows×cols pixels with 1-pixel gaps.
+func gridGeometry(n, rows, cols, perRow, scale int) (int, int, image.Rectangle) {
 	if perRow <= 0 {
 		perRow = 8
 	}
 	if scale <= 0 {
 		scale = 1
 	}
-	n := len(imgs)
 	gridRows := (n + perRow - 1) / perRow
 	cw, ch := cols*scale+1, rows*scale+1
-	img := image.NewGray(image.Rect(0, 0, perRow*cw+1, max(gridRows, 1)*ch+1))
-	for i := range img.Pix {
-		img.Pix[i] = 64 // gaps
-	}
+	return perRow, scale, image.Rect(0, 0, perRow*cw+1, max(gridRows, 1)*ch+1)
+}
+
+// paintGrid calls set for every grid pixel covered by an image: image k's
+// pixel (x, y) becomes a scale×scale block at its place in the grid. Each
+// image holds rows×cols pixels of channels interleaved values in [0,1]
+// (clamped; missing values are 0).
+func paintGrid(imgs [][]float64, rows, cols, perRow, scale, channels int, set func(x, y int, px [3]uint8)) {
+	cw, ch := cols*scale+1, rows*scale+1
 	for k, im := range imgs {
 		ox, oy := 1+(k%perRow)*cw, 1+(k/perRow)*ch
 		for y := 0; y < rows; y++ {
 			for x := 0; x < cols; x++ {
-				v := 0.0
-				if i := y*cols + x; i < len(im) {
-					v = im[i]
+				var px [3]uint8
+				for c := 0; c < channels; c++ {
+					if i := channels*(y*cols+x) + c; i < len(im) {
+						px[c] = uint8(math.Round(255 * math.Min(math.Max(im[i], 0), 1)))
+					}
 				}
-				g := color.Gray{uint8(math.Round(255 * math.Min(math.Max(v, 0), 1)))}
 				for dy := 0; dy < scale; dy++ {
 					for dx := 0; dx < scale; dx++ {
-						img.SetGray(ox+x*scale+dx, oy+y*scale+dy, g)
+						set(ox+x*scale+dx, oy+y*scale+dy, px)
 					}
 				}
 			}
 		}
 	}
-	return img
 }
 
 // Normalize rescales v linearly to [0,1] (for filters, whose weights have
@@ -99,41 +115,16 @@ func SavePNG(path string, img image.Image) error {
 // GridRGB is Grid for colour images: each image is rows×cols pixels of
 // interleaved R, G, B values in [0,1] (clamped).
 func GridRGB(imgs [][]float64, rows, cols, perRow, scale int) *image.RGBA {
-	if perRow <= 0 {
-		perRow = 8
-	}
-	if scale <= 0 {
-		scale = 1
-	}
-	n := len(imgs)
-	gridRows := (n + perRow - 1) / perRow
-	cw, ch := cols*scale+1, rows*scale+1
-	img := image.NewRGBA(image.Rect(0, 0, perRow*cw+1, max(gridRows, 1)*ch+1))
+	perRow, scale, r := gridGeometry(len(imgs), rows, cols, perRow, scale)
+	img := image.NewRGBA(r)
 	for i := range img.Pix {
 		img.Pix[i] = 64 // gaps
 		if i%4 == 3 {
 			img.Pix[i] = 255
 		}
 	}
-	byte8 := func(im []float64, i int) uint8 {
-		if i >= len(im) {
-			return 0
-		}
-		return uint8(math.Round(255 * math.Min(math.Max(im[i], 0), 1)))
-	}
-	for k, im := range imgs {
-		ox, oy := 1+(k%perRow)*cw, 1+(k/perRow)*ch
-		for y := 0; y < rows; y++ {
-			for x := 0; x < cols; x++ {
-				i := 3 * (y*cols + x)
-				c := color.RGBA{byte8(im, i), byte8(im, i+1), byte8(im, i+2), 255}
-				for dy := 0; dy < scale; dy++ {
-					for dx := 0; dx < scale; dx++ {
-						img.SetRGBA(ox+x*scale+dx, oy+y*scale+dy, c)
-					}
-				}
-			}
-		}
-	}
+	paintGrid(imgs, rows, cols, perRow, scale, 3, func(x, y int, px [3]uint8) {
+		img.SetRGBA(x, y, color.RGBA{px[0], px[1], px[2], 255})
+	})
 	return img
 }
