@@ -114,11 +114,7 @@ spec:
 // WriteK8s writes the sweep's Indexed Job manifest to dir/sweep-job.yaml
 // and returns its path. Nothing is submitted.
 func WriteK8s(dir string, o K8sOptions) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	s, err := Load(dir)
+	dir, s, err := loadAbs(dir)
 	if err != nil {
 		return "", err
 	}

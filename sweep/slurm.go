@@ -100,11 +100,7 @@ func Sbatch(dir string, s Spec, o SlurmOptions) (string, error) {
 // WriteSbatch writes the sweep's batch script to dir/sweep.sbatch and
 // returns its path.
 func WriteSbatch(dir string, o SlurmOptions) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	s, err := Load(dir)
+	dir, s, err := loadAbs(dir)
 	if err != nil {
 		return "", err
 	}
@@ -155,4 +151,15 @@ func SubmitScript(ctx context.Context, path string) (string, error) {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// loadAbs returns dir as an absolute path (the jobs run elsewhere) and the
+// sweep it holds.
+func loadAbs(dir string) (string, Spec, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", Spec{}, err
+	}
+	s, err := Load(dir)
+	return dir, s, err
 }
