@@ -14,16 +14,28 @@ import (
 	"github.com/aezoo/aezoo/zoo"
 )
 
-// requireSlurm skips the test when sbatch is not on PATH, unless
+// requireSlurm skips the test when there is no working Slurm here — sbatch
+// not on PATH, or a controller that does not answer (`scontrol ping`; the
+// packages can be installed with no daemons running) — unless
 // AEZOO_REQUIRE_SLURM is set (as in CI, after .ci/slurm-up.sh): then a
 // missing Slurm is a failure.
 func requireSlurm(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("sbatch"); err != nil {
+	missing := func(why string) {
+		t.Helper()
 		if os.Getenv("AEZOO_REQUIRE_SLURM") != "" {
-			t.Fatal("AEZOO_REQUIRE_SLURM is set but sbatch is not on PATH (run .ci/slurm-up.sh)")
+			t.Fatalf("AEZOO_REQUIRE_SLURM is set but %s (run .ci/slurm-up.sh)", why)
 		}
-		t.Skip("no Slurm here (sbatch not on PATH); .ci/slurm-up.sh brings up a single-node cluster")
+		t.Skipf("no Slurm here (%s); .ci/slurm-up.sh brings up a single-node cluster", why)
+	}
+	if _, err := exec.LookPath("sbatch"); err != nil {
+		missing("sbatch is not on PATH")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "scontrol", "ping").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "UP") {
+		missing("the controller does not answer `scontrol ping`: " + strings.TrimSpace(string(out)))
 	}
 }
 
