@@ -220,10 +220,9 @@ func GaussianKLPerExample(mu, logVar *G.Node) (*G.Node, error) {
 }
 
 // GaussianKL is the batch mean of GaussianKLPerExample.
+//
+// It is one fused node (ops.GaussianKL) with its own preallocated
+// gradients, the same quantity as G.Mean(GaussianKLPerExample(mu, logVar)).
 func GaussianKL(mu, logVar *G.Node) (*G.Node, error) {
-	k, err := GaussianKLPerExample(mu, logVar)
-	if err != nil {
-		return nil, err
-	}
-	return G.Mean(k)
+	return ops.GaussianKL(mu, logVar)
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/graph/ops"
 	"github.com/aezoo/aezoo/losses"
 	G "gorgonia.org/gorgonia"
 )
@@ -33,8 +34,7 @@ func init() {
 			e := b.Act("relu", b.Dense("enc", x, c.Hidden).Pre)
 			mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
 			logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)
-			sigma := b.Must(G.Exp(b.Scale(0.5, logVar)))
-			z := b.Must(G.Add(mu, b.Must(G.HadamardProd(sigma, eps))))
+			z := b.Must(ops.Reparameterize(mu, logVar, eps)) // μ + exp(½ log σ²) ⊙ ε, fused
 			xhat := vaeDecoder(c, b, z)
 			b.Objective(graph.ReconTerm, b.Must(losses.BCEWithLogits(xhat.logits, x)))
 			kl := b.Monitor(graph.KLTerm, b.Must(losses.GaussianKL(mu, logVar)))
