@@ -82,7 +82,7 @@ func (e *Evaluator) denoise(ds *data.Dataset, q data.Corruption, seed uint64, fn
 	if err := q.Validate(); err != nil {
 		return errors.Wrap(err, "eval: denoising")
 	}
-	noise := rand.New(rand.NewPCG(seed, 0xde7))
+	noise := rand.New(rand.NewPCG(seed, 0xde7)).Uint64() // row i is corrupted from PCG(noise, i)
 	rng := e.runRNG()
 	buf := make([]float32, min(e.Batch, ds.N)*ds.D)
 	for start := 0; start < ds.N; start += e.Batch {
@@ -93,7 +93,7 @@ func (e *Evaluator) denoise(ds *data.Dataset, q data.Corruption, seed uint64, fn
 		}
 		x := ds.X[start*ds.D : (start+n)*ds.D]
 		xt := buf[:len(x)]
-		q.Apply(noise, x, xt)
+		q.ApplyRows(noise, start, ds.D, x, xt) // on every core
 		if err := p.Run(xt, rng, false); err != nil {
 			return errors.Wrapf(err, "eval: examples %d..%d", start, start+n)
 		}

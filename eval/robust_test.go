@@ -18,9 +18,9 @@ func relu(v float64) float64 { return math.Max(v, 0) }
 // encoder/decoder model: the same corruption draw, then
 // x̂ = out(act(x̃·W + b)·V + c), compared with the clean x.
 func plainGoDenoising(s *graph.Store, ds *data.Dataset, q data.Corruption, seed uint64, act, out func(float64) float64) float64 {
-	noise := rand.New(rand.NewPCG(seed, 0xde7))
+	noise := rand.New(rand.NewPCG(seed, 0xde7)).Uint64()
 	xt := make([]float32, ds.N*ds.D)
-	q.Apply(noise, ds.X[:ds.N*ds.D], xt)
+	q.ApplyRows(noise, 0, ds.D, ds.X[:ds.N*ds.D], xt) // the whole set at once
 	W, b, V, c := s.Floats("enc.W"), s.Floats("enc.b"), s.Floats("dec.W"), s.Floats("dec.b")
 	var sse float64
 	for i := 0; i < ds.N; i++ {

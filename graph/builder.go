@@ -50,9 +50,16 @@ type Input struct {
 	Node *G.Node
 	Cols int
 	Fill Filler
+	// Rows marks a Filler that fills each row from that row of the
+	// minibatch alone (see Builder.RowInput): the program calls it on
+	// blocks of rows, concurrently, each block with its own generator.
+	Rows bool
 
-	buf []float64
-	val *tensor.Dense
+	batch bool // the clean minibatch itself (Builder.Batch): copied, not filled
+	buf   []float64
+	val   *tensor.Dense
+	pcgs  []*rand.PCG  // one generator per block of rows (Rows inputs)
+	rngs  []*rand.Rand // wrapping pcgs
 }
 
 // TermNode is a named scalar node, averaged per example. Objective terms
@@ -205,13 +212,30 @@ func (b *Builder) Input(name string, cols int, fill Filler) *G.Node {
 	return n
 }
 
+// RowInput declares a Batch×cols input like Input, for a filler that
+// writes each row of dst from the same row of x alone (an elementwise
+// function of the minibatch and fresh noise, such as input corruption or
+// ε ~ N(0, I)). The program cuts the rows into fixed blocks (their size
+// depends only on Batch and cols), draws one seed per run from the run's
+// generator and fills the blocks on every core, block c from its own
+// generator seeded with (seed, c): the values depend on the seed, never
+// on the number of threads. fill must be safe for concurrent calls on
+// distinct blocks.
+func (b *Builder) RowInput(name string, cols int, fill Filler) *G.Node {
+	n := b.Input(name, cols, fill)
+	b.m.Inputs[len(b.m.Inputs)-1].Rows = true
+	return n
+}
+
 // Batch declares the input that holds the clean minibatch (Batch×In).
 func (b *Builder) Batch(name string) *G.Node {
-	return b.Input(name, b.m.Shape.In, func(dst []float64, x []float32, _ *rand.Rand, _ bool) {
+	n := b.Input(name, b.m.Shape.In, func(dst []float64, x []float32, _ *rand.Rand, _ bool) {
 		for i, v := range x {
 			dst[i] = float64(v)
 		}
 	})
+	b.m.Inputs[len(b.m.Inputs)-1].batch = true
+	return n
 }
 
 // Param declares a named parameter of the given shape. Its value comes from

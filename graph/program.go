@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -175,32 +176,78 @@ func (p *Program) Run(x []float32, rng *rand.Rand, train bool) (err error) {
 	return p.RunFed()
 }
 
-// Feed fills and sets every input without running.
+// Feed fills and sets every input without running. The minibatch input
+// is copied and row inputs (Builder.RowInput) are filled on every core, in
+// blocks of rows fixed by the shapes; other inputs are filled in one call.
 func (p *Program) Feed(x []float32, rng *rand.Rand, train bool) error {
+	s := p.m.Shape
 	for _, in := range p.m.Inputs {
-		n := p.m.Shape.Batch * in.Cols
-		if in.buf == nil {
+		n := s.Batch * in.Cols
+		if in.val == nil {
 			in.buf = make([]float64, n)
 			if p.m.Dtype == tensor.Float32 {
-				in.val = tensor.New(tensor.WithShape(p.m.Shape.Batch, in.Cols), tensor.WithBacking(make([]float32, n)))
+				in.val = tensor.New(tensor.WithShape(s.Batch, in.Cols), tensor.WithBacking(make([]float32, n)))
 			} else {
-				in.val = tensor.New(tensor.WithShape(p.m.Shape.Batch, in.Cols), tensor.WithBacking(make([]float64, n)))
+				in.val = tensor.New(tensor.WithShape(s.Batch, in.Cols), tensor.WithBacking(make([]float64, n)))
 			}
 		}
-		in.Fill(in.buf, x, rng, train)
-		switch d := in.val.Data().(type) {
-		case []float32:
-			for i, v := range in.buf {
-				d[i] = float32(v)
+		switch {
+		case in.batch && len(x) == n:
+			grain := par.Grain(s.Batch, in.Cols) // rows per block
+			par.For(s.Batch, grain, func(_, lo, hi int) {
+				storeRows(in.val, x[lo*in.Cols:hi*in.Cols], lo*in.Cols)
+			})
+		case in.Rows && len(x) == s.Batch*s.In:
+			grain := par.Grain(s.Batch, rowFillCost*in.Cols)
+			chunks := par.Chunks(s.Batch, grain)
+			var seed uint64
+			if rng != nil {
+				seed = rng.Uint64()
+				for len(in.pcgs) < chunks {
+					pcg := rand.NewPCG(0, 0)
+					in.pcgs, in.rngs = append(in.pcgs, pcg), append(in.rngs, rand.New(pcg))
+				}
 			}
-		case []float64:
-			copy(d, in.buf)
+			par.For(s.Batch, grain, func(c, lo, hi int) {
+				var r *rand.Rand
+				if rng != nil {
+					in.pcgs[c].Seed(seed, uint64(c))
+					r = in.rngs[c]
+				}
+				dst := in.buf[lo*in.Cols : hi*in.Cols]
+				in.Fill(dst, x[lo*s.In:hi*s.In], r, train)
+				storeRows(in.val, dst, lo*in.Cols)
+			})
+		default:
+			in.Fill(in.buf, x, rng, train)
+			storeRows(in.val, in.buf, 0)
 		}
 		if err := G.Let(in.Node, in.val); err != nil {
 			return errors.Wrapf(err, "graph: setting input %s", in.Name)
 		}
 	}
 	return nil
+}
+
+// rowFillCost is the assumed work per entry of a row filler (a Gaussian or
+// uniform draw and a store), in par.Grain's units.
+const rowFillCost = 24
+
+// storeRows writes src (float32 or float64 values) into t's data from
+// offset off on, converting to t's dtype.
+func storeRows[S float32 | float64](t *tensor.Dense, src []S, off int) {
+	switch d := t.Data().(type) {
+	case []float32:
+		d = d[off : off+len(src)]
+		for i, v := range src {
+			d[i] = float32(v)
+		}
+	case []float64:
+		d = d[off : off+len(src)]
+		for i, v := range src {
+			d[i] = float64(v)
+		}
+	}
 }
 
 // RunFed runs the machine on the inputs already set (see Feed), steps the

@@ -29,7 +29,7 @@ func init() {
 		Defaults: Config{Hidden: 256, Activation: "sigmoid", Loss: "bce", Noise: "masking", NoiseLevel: 0.25},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
-			xt := b.Input("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: c.Noise, Level: c.NoiseLevel}))
+			xt := b.RowInput("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: c.Noise, Level: c.NoiseLevel}))
 			h, _ := encode(b, c, xt)
 			reconstruct(b, c, h, x)
 		},
@@ -52,20 +52,22 @@ func checkDenoising(c Config) error {
 }
 
 // corrupter fills an input with a corrupted copy of the minibatch when
-// training and with the clean minibatch otherwise.
+// training and with the clean minibatch otherwise. It keeps no state, so
+// that blocks of rows can be filled concurrently (graph.Builder.RowInput).
 func corrupter(q data.Corruption) graph.Filler {
-	var buf []float32
 	return func(dst []float64, x []float32, rng *rand.Rand, train bool) {
-		if len(buf) != len(x) {
-			buf = make([]float32, len(x))
-		}
-		if train {
-			q.Apply(rng, x, buf)
-		} else {
-			copy(buf, x)
-		}
-		for i, v := range buf {
-			dst[i] = float64(v)
+		var tmp [256]float32 // Apply draws in order: the same stream as one call
+		for lo := 0; lo < len(x); lo += len(tmp) {
+			src := x[lo:min(lo+len(tmp), len(x))]
+			out := tmp[:len(src)]
+			if train {
+				q.Apply(rng, src, out)
+			} else {
+				copy(out, src)
+			}
+			for i, v := range out {
+				dst[lo+i] = float64(v)
+			}
 		}
 	}
 }

@@ -24,7 +24,7 @@ func init() {
 		Declare: func(c Config, b *graph.Builder) {
 			c.Activation, c.Loss, c.Noise = "linear", "mse", "gaussian"
 			x := b.Batch("x")
-			xt := b.Input("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: "gaussian", Level: c.NoiseLevel}))
+			xt := b.RowInput("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: "gaussian", Level: c.NoiseLevel}))
 			enc := b.Dense("enc", xt, c.Hidden)
 			h := b.Output(graph.Code, enc.Pre)
 			xhat := b.Output(graph.Recon, b.Dense("dec", h, b.Shape().In).Pre)

@@ -30,7 +30,7 @@ func init() {
 		Defaults: Config{Hidden: 400, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
-			eps := b.Input("eps", c.Latent, standardNormal)
+			eps := b.RowInput("eps", c.Latent, standardNormal)
 			e := b.Act("relu", b.Dense("enc", x, c.Hidden).Pre)
 			mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
 			logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)

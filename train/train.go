@@ -259,7 +259,7 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 		s := t.epochStep
 		t.Train.Gather(t.idx[s*t.Opt.Batch:(s+1)*t.Opt.Batch], t.batch)
 		if t.Opt.Binarize == "dynamic" {
-			data.SampleBinary(t.rng, t.batch, t.batch)
+			data.SampleBinaryRows(t.rng.Uint64(), 0, t.Train.D, t.batch, t.batch) // on every core
 		}
 		t.Adam.LR = t.learningRate()
 		if err := t.Prog.Run(t.batch, t.rng, true); err != nil {
@@ -406,6 +406,6 @@ func (t *Trainer) checkParams() error {
 func BinarizeTest(ds *data.Dataset, seed uint64) *data.Dataset {
 	b := *ds
 	b.X = make([]float32, len(ds.X))
-	data.SampleBinary(rand.New(rand.NewPCG(seed, 0xb1)), ds.X, b.X)
+	data.SampleBinaryRows(rand.New(rand.NewPCG(seed, 0xb1)).Uint64(), 0, ds.D, ds.X, b.X)
 	return &b
 }
