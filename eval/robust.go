@@ -6,6 +6,7 @@ import (
 
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/pkg/errors"
 )
 
@@ -159,8 +160,14 @@ func toFloat64s(x []float32) []float64 {
 // that ContractionCurve uses for example i with the given seed: a standard
 // normal vector from a generator seeded by (seed, i), normalized.
 func UnitDirection(seed uint64, i, d int) []float64 {
-	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	u := make([]float64, d)
+	unitDirection(u, seed, i)
+	return u
+}
+
+// unitDirection writes UnitDirection(seed, i, len(u)) into u.
+func unitDirection(u []float64, seed uint64, i int) {
+	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	var s float64
 	for s == 0 {
 		for j := range u {
@@ -172,7 +179,6 @@ func UnitDirection(seed uint64, i, d int) []float64 {
 	for j := range u {
 		u[j] *= s
 	}
-	return u
 }
 
 // ContractionCurve returns the contraction ratio of the encoder f (the
@@ -204,6 +210,7 @@ func (e *Evaluator) ContractionCurve(ds *data.Dataset, radii []float64, seed uin
 	var h0 []float64
 	buf := make([]float32, min(e.Batch, ds.N)*ds.D)
 	dirs := make([]float64, len(buf))
+	norms := make([]float64, min(e.Batch, ds.N))
 	for start := 0; start < ds.N; start += e.Batch {
 		n := min(e.Batch, ds.N-start)
 		p, err := e.Program(n, ds.D)
@@ -220,25 +227,37 @@ func (e *Evaluator) ContractionCurve(ds *data.Dataset, radii []float64, seed uin
 		}
 		h0 = append(h0[:0], code...)
 		w := len(code) / n
-		for i := 0; i < n; i++ {
-			copy(dirs[i*ds.D:(i+1)*ds.D], UnitDirection(seed, start+i, ds.D))
-		}
+		// Rows on every core; each row's arithmetic, and the order of the
+		// sum over rows, are those of a plain loop.
+		rows := par.Grain(n, 24*ds.D)
+		par.For(n, rows, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				unitDirection(dirs[i*ds.D:(i+1)*ds.D], seed, start+i)
+			}
+		})
 		xr := buf[:len(x)]
 		for k, r := range radii {
-			for j, v := range x {
-				xr[j] = float32(float64(v) + r*dirs[j])
-			}
+			par.For(n, par.Grain(n, 2*ds.D), func(_, lo, hi int) {
+				for j := lo * ds.D; j < hi*ds.D; j++ {
+					xr[j] = float32(float64(x[j]) + r*dirs[j])
+				}
+			})
 			if err := p.Run(xr, rng, false); err != nil {
 				return nil, errors.Wrapf(err, "eval: examples %d..%d at radius %g", start, start+n, r)
 			}
 			hr := p.Output(graph.Code)
-			for i := 0; i < n; i++ {
-				var s float64
-				for j := i * w; j < (i+1)*w; j++ {
-					d := hr[j] - h0[j]
-					s += d * d
+			par.For(n, par.Grain(n, 3*w), func(_, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					var s float64
+					for j := i * w; j < (i+1)*w; j++ {
+						d := hr[j] - h0[j]
+						s += d * d
+					}
+					norms[i] = math.Sqrt(s) / r
 				}
-				cr[k] += math.Sqrt(s) / r
+			})
+			for _, v := range norms[:n] {
+				cr[k] += v
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -116,12 +117,14 @@ func ToFloat64s(data any, dst []float64) []float64 {
 	switch d := data.(type) {
 	case []float32:
 		dst = grow(dst, len(d))
-		for i, v := range d {
-			dst[i] = float64(v)
-		}
+		par.For(len(d), par.Grain(len(d), 1), func(_, lo, hi int) {
+			for i, v := range d[lo:hi] {
+				dst[lo+i] = float64(v)
+			}
+		})
 	case []float64:
 		dst = grow(dst, len(d))
-		copy(dst, d)
+		par.For(len(d), par.Grain(len(d), 1), func(_, lo, hi int) { copy(dst[lo:hi], d[lo:hi]) })
 	case float32:
 		dst = append(dst[:0], float64(d))
 	case float64:
