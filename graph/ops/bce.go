@@ -69,7 +69,36 @@ func (op bceOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // softplus is log(1 + e^l), computed stably from e = e^(−|l|).
-func softplus(l, e float64) float64 { return math.Max(l, 0) + math.Log1p(e) }
+func softplus(l, e float64) float64 {
+	if l > 0 {
+		return l + math.Log1p(e)
+	}
+	return math.Log1p(e)
+}
+
+// softplus32 is softplus for float32 data: log1pUnit instead of
+// math.Log1p, within 2e-12 of it relatively — far below float32's 6e-8 —
+// at about half the instructions.
+func softplus32(l, e float64) float64 {
+	if l > 0 {
+		return l + log1pUnit(e)
+	}
+	return log1pUnit(e)
+}
+
+// log1pUnit returns log(1 + x) for x in [0, 1] with a relative error below
+// 2e-12: 2·atanh(s), s = x'/(2 + x'), as its odd series to s¹⁵, where
+// x' = x, or x' = (x − 1)/2 and ln 2 is added when x > √2 − 1 (so
+// |s| < 0.172).
+func log1pUnit(x float64) float64 {
+	k := 0.0
+	if x > math.Sqrt2-1 {
+		x, k = (x-1)*0.5, math.Ln2
+	}
+	s := x / (2 + x)
+	z := s * s
+	return k + 2*s*(1+z*(1.0/3+z*(1.0/5+z*(1.0/7+z*(1.0/9+z*(1.0/11+z*(1.0/13+z*(1.0/15))))))))
+}
 
 // sigmoidE is σ(l) from e = e^(−|l|) (the same value as sigmoid(l)).
 func sigmoidE(l, e float64) float64 {
@@ -90,13 +119,23 @@ func bceSum[T float32 | float64](st *outBuf, cache *bceCache, l, x []T) float64 
 	e := cache.e
 	grain := par.Grain(len(l), 40)
 	part := st.partials(par.Chunks(len(l), grain))
+	_, f32 := any(l).([]float32)
 	par.For(len(l), grain, func(c, lo, hi int) {
 		var s float64
-		for i := lo; i < hi; i++ {
-			lf := float64(l[i])
-			ei := math.Exp(-math.Abs(lf))
-			e[i] = ei
-			s += softplus(lf, ei) - float64(x[i])*lf
+		if f32 {
+			for i := lo; i < hi; i++ {
+				lf := float64(l[i])
+				ei := math.Exp(-math.Abs(lf))
+				e[i] = ei
+				s += softplus32(lf, ei) - float64(x[i])*lf
+			}
+		} else {
+			for i := lo; i < hi; i++ {
+				lf := float64(l[i])
+				ei := math.Exp(-math.Abs(lf))
+				e[i] = ei
+				s += softplus(lf, ei) - float64(x[i])*lf
+			}
 		}
 		part[c] = s
 	})
