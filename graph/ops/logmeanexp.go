@@ -380,9 +380,11 @@ type firstOfGroupsOp struct {
 	k int
 }
 
-func (op firstOfGroupsOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "aezoo.%s(%d,%p)", op.kind, op.k, op.st) }
-func (op firstOfGroupsOp) Hashcode() uint32      { return hashOf(op) }
-func (op firstOfGroupsOp) Arity() int            { return 1 }
+func (op firstOfGroupsOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "aezoo.%s(%d,%p)", op.kind, op.k, op.st)
+}
+func (op firstOfGroupsOp) Hashcode() uint32 { return hashOf(op) }
+func (op firstOfGroupsOp) Arity() int       { return 1 }
 
 func (op firstOfGroupsOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
