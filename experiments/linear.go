@@ -360,7 +360,7 @@ var linearExperiment = Experiment{
 		// cosine decay over many steps (full-batch steps on 10,000 images
 		// are slow and 1,500 of them stop 17–28% from the optimum).
 		const mk = 8
-		nm, mEpochs, mBatch, mLR := 10000, 300, 100, 0.01
+		nm, mEpochs, mBatch, mLR := 10000, 300, 100, 0.002
 		if env.Quick {
 			nm, mEpochs = 1000, 100
 		}
