@@ -4,16 +4,16 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/aezoo/aezoo/models"
 	"github.com/pkg/errors"
 )
 
-// iwDecodeBatch is the number of latent codes the decoder program of
-// IWNLL decodes per run.
+// iwDecodeBatch is the number of latent codes a decoder program of IWNLL
+// decodes per run.
 const iwDecodeBatch = 500
 
 // IWNLL returns the importance-weighted estimate of the negative
@@ -66,6 +66,13 @@ func iwEpsilon(seed uint64, i, K, L int) []float64 {
 
 // iwLogWeights calls fn with the K log importance weights
 // log p(x|z_k) + log p(z_k) − log q(z_k|x) of every example of ds, in order.
+//
+// The encoder runs first, on the evaluator's batches. The decoding, which
+// is most of the work, is cut into units of examples whose K·(examples)
+// codes are decoded in runs of at most iwDecodeBatch rows; the units run on
+// GOMAXPROCS goroutines, each with its own decoder graph and machine. The
+// units, and the rows of every decoder run, depend only on ds.N and K, so
+// the weights do not depend on the number of threads.
 func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i int, logw []float64) error) error {
 	if err := checkSet(ds); err != nil {
 		return err
@@ -77,13 +84,86 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 	if L <= 0 {
 		return errors.Errorf("eval: IWNLL: model %s has no latent size", e.Config.Model)
 	}
-	// The decoder reads its codes from zbuf: Bd rows of L values.
-	Bd := min(iwDecodeBatch, ds.N*K)
-	zbuf := make([]float64, Bd*L)
-	fill := func(dst []float64, _ []float32, _ *rand.Rand, _ bool) { copy(dst, zbuf) }
-	dm, err := models.BuildDecoder(e.Config, graph.Shape{In: ds.D, Batch: Bd}, e.Dtype, e.Store, fill)
+	// The posterior of every example.
+	mu, lv := make([]float64, ds.N*L), make([]float64, ds.N*L)
+	err := e.Batches(ds, func(p *graph.Program, _ []float32, start int) error {
+		n := p.Batch()
+		m, v := p.Output(graph.Code), p.Output(graph.LogVar)
+		if m == nil || v == nil || len(m) != n*L || len(v) != n*L {
+			return errors.Errorf("eval: IWNLL: model %s does not name %d-wide %q (μ) and %q outputs", e.Config.Model, L, graph.Code, graph.LogVar)
+		}
+		copy(mu[start*L:], m)
+		copy(lv[start*L:], v)
+		return nil
+	})
 	if err != nil {
-		return errors.Wrap(err, "eval: IWNLL")
+		return err
+	}
+	// Units of G examples; each decoder run takes Bd rows.
+	G := min(max(1, iwDecodeBatch/K), ds.N)
+	Bd := min(iwDecodeBatch, G*K)
+	units := (ds.N + G - 1) / G
+	workers := min(runtime.GOMAXPROCS(0), units)
+	pool := make(chan *iwDecoder, workers)
+	for range workers {
+		d, err := e.newIWDecoder(ds.D, Bd, L)
+		if err != nil {
+			return err
+		}
+		pool <- d
+	}
+	// Windows of units run in parallel; their examples are then handed to
+	// fn in order, so that only a window's weights are held.
+	window := 4 * workers
+	logw := make([][]float64, min(window*G, ds.N))
+	for u0 := 0; u0 < units; u0 += window {
+		u1 := min(u0+window, units)
+		ex0 := u0 * G
+		errs := make([]error, u1-u0)
+		par.For(u1-u0, 1, func(c, _, _ int) {
+			d := <-pool
+			defer func() { pool <- d }()
+			lo := (u0 + c) * G
+			hi := min(lo+G, ds.N)
+			for ex := lo; ex < hi; ex++ {
+				if logw[ex-ex0] == nil || len(logw[ex-ex0]) != K {
+					logw[ex-ex0] = make([]float64, K)
+				}
+			}
+			errs[c] = d.unit(ds, mu, lv, lo, hi, K, seed, logw[lo-ex0:hi-ex0])
+		})
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		for ex := ex0; ex < min(u1*G, ds.N); ex++ {
+			if err := fn(ex, logw[ex-ex0]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// iwDecoder is one goroutine's decoder program and buffers.
+type iwDecoder struct {
+	prog  *graph.Program
+	z     []float64 // Bd rows of L codes, read by the program's input
+	dummy []float32
+	L     int
+	slots []iwSlot
+	ll    []float64
+}
+
+type iwSlot struct{ ex, k int }
+
+func (e *Evaluator) newIWDecoder(D, Bd, L int) (*iwDecoder, error) {
+	d := &iwDecoder{z: make([]float64, Bd*L), dummy: make([]float32, Bd*D), L: L, ll: make([]float64, Bd)}
+	fill := func(dst []float64, _ []float32, _ *rand.Rand, _ bool) { copy(dst, d.z) }
+	dm, err := models.BuildDecoder(e.Config, graph.Shape{In: D, Batch: Bd}, e.Dtype, e.Store, fill)
+	if err != nil {
+		return nil, errors.Wrap(err, "eval: IWNLL")
 	}
 	// The likelihood reads the logits when the decoder names them (exact and
 	// stable), else the reconstruction.
@@ -91,117 +171,71 @@ func (e *Evaluator) iwLogWeights(ds *data.Dataset, K int, seed uint64, fn func(i
 	if dm.Output(graph.Logits) != nil {
 		out = graph.Logits
 	}
-	dec, err := graph.NewEvaluator(dm, out)
-	if err != nil {
-		return errors.Wrap(err, "eval: IWNLL")
+	if d.prog, err = graph.NewEvaluator(dm, out); err != nil {
+		return nil, errors.Wrap(err, "eval: IWNLL")
 	}
-	dummy := make([]float32, Bd*ds.D)
-	const halfLog2Pi = 0.91893853320467274178 // ½ log 2π
+	return d, nil
+}
 
-	// Pending work: the codes in zbuf belong to (example, k) pairs; the log
-	// weights are completed when the decoder has run on them.
-	type slot struct{ ex, k int }
-	var (
-		slots  []slot
-		lls    = make([]float64, Bd) // log p(x|z) of the decoded rows
-		logw   = map[int][]float64{} // example → its K log weights (prior and posterior parts first)
-		left   = map[int]int{}       // example → samples not yet decoded
-		xs     = map[int][]float32{} // example → its pixels
-		next   = 0                   // the next example to hand to fn
-		finish func() error
-	)
-	flush := func() error {
-		if len(slots) == 0 {
-			return nil
-		}
-		clear(zbuf[len(slots)*L:])
-		if err := dec.Run(dummy, nil, false); err != nil {
-			return errors.Wrap(err, "eval: IWNLL: decoding")
-		}
-		logits, recon := dec.Output(graph.Logits), dec.Output(graph.Recon)
-		// log p(x|z) of every decoded row, on every core.
-		parallelRows(len(slots), func(r0, r1 int) {
-			for r := r0; r < r1; r++ {
-				x := xs[slots[r].ex]
-				var ll float64
-				if logits != nil {
-					for i, xv := range x {
-						l := logits[r*ds.D+i]
-						ll -= softplus(l) - float64(xv)*l
-					}
-				} else {
-					for i, xv := range x {
-						q := math.Min(math.Max(recon[r*ds.D+i], 1e-7), 1-1e-7)
-						ll += float64(xv)*math.Log(q) + (1-float64(xv))*math.Log(1-q)
-					}
+const halfLog2Pi = 0.91893853320467274178 // ½ log 2π
+
+// unit writes the K log weights of examples lo … hi−1 into logw.
+func (d *iwDecoder) unit(ds *data.Dataset, mu, lv []float64, lo, hi, K int, seed uint64, logw [][]float64) error {
+	L, Bd := d.L, len(d.ll)
+	d.slots = d.slots[:0]
+	for ex := lo; ex < hi; ex++ {
+		m, v := mu[ex*L:(ex+1)*L], lv[ex*L:(ex+1)*L]
+		eps := iwEpsilon(seed, ex, K, L)
+		w := logw[ex-lo]
+		for k := 0; k < K; k++ {
+			ek := eps[k*L : (k+1)*L]
+			z := d.z[len(d.slots)*L : (len(d.slots)+1)*L]
+			var lp, lq float64
+			for j := range z {
+				z[j] = m[j] + math.Exp(0.5*v[j])*ek[j]
+				lp -= halfLog2Pi + 0.5*z[j]*z[j]
+				lq -= halfLog2Pi + 0.5*v[j] + 0.5*ek[j]*ek[j]
+			}
+			w[k] = lp - lq
+			d.slots = append(d.slots, iwSlot{ex, k})
+			if len(d.slots) == Bd {
+				if err := d.flush(ds, lo, logw); err != nil {
+					return err
 				}
-				lls[r] = ll
 			}
-		})
-		for r, s := range slots {
-			logw[s.ex][s.k] += lls[r]
-			left[s.ex]--
-		}
-		slots = slots[:0]
-		return finish()
-	}
-	finish = func() error {
-		for {
-			w, ok := logw[next]
-			if !ok || left[next] > 0 {
-				return nil
-			}
-			if err := fn(next, w); err != nil {
-				return err
-			}
-			delete(logw, next)
-			delete(left, next)
-			delete(xs, next)
-			next++
 		}
 	}
-	err = e.Batches(ds, func(p *graph.Program, x []float32, start int) error {
-		n := p.Batch()
-		mu, lv := p.Output(graph.Code), p.Output(graph.LogVar)
-		if mu == nil || lv == nil || len(mu) != n*L || len(lv) != n*L {
-			return errors.Errorf("eval: IWNLL: model %s does not name %d-wide %q (μ) and %q outputs", e.Config.Model, L, graph.Code, graph.LogVar)
-		}
-		for b := 0; b < n; b++ {
-			ex := start + b
-			xs[ex] = x[b*ds.D : (b+1)*ds.D]
-			w := make([]float64, K)
-			logw[ex], left[ex] = w, K
-			m, v := mu[b*L:(b+1)*L], lv[b*L:(b+1)*L]
-			eps := iwEpsilon(seed, ex, K, L)
-			for k := 0; k < K; k++ {
-				ek := eps[k*L : (k+1)*L]
-				z := zbuf[len(slots)*L : (len(slots)+1)*L]
-				var lp, lq float64
-				for j := range z {
-					z[j] = m[j] + math.Exp(0.5*v[j])*ek[j]
-					lp -= halfLog2Pi + 0.5*z[j]*z[j]
-					lq -= halfLog2Pi + 0.5*v[j] + 0.5*ek[j]*ek[j]
-				}
-				w[k] = lp - lq
-				slots = append(slots, slot{ex, k})
-				if len(slots) == Bd {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
-		}
+	return d.flush(ds, lo, logw)
+}
+
+// flush decodes the pending codes and adds log p(x|z) to their weights.
+func (d *iwDecoder) flush(ds *data.Dataset, lo int, logw [][]float64) error {
+	if len(d.slots) == 0 {
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	if err := flush(); err != nil {
-		return err
+	clear(d.z[len(d.slots)*d.L:])
+	if err := d.prog.Run(d.dummy, nil, false); err != nil {
+		return errors.Wrap(err, "eval: IWNLL: decoding")
 	}
-	if next != ds.N {
-		return errors.Errorf("eval: IWNLL: %d of %d examples finished", next, ds.N)
+	logits, recon := d.prog.Output(graph.Logits), d.prog.Output(graph.Recon)
+	D := ds.D
+	for r, s := range d.slots {
+		x := ds.X[s.ex*D : (s.ex+1)*D]
+		var ll float64
+		if logits != nil {
+			for i, xv := range x {
+				l := logits[r*D+i]
+				ll -= softplus(l) - float64(xv)*l
+			}
+		} else {
+			for i, xv := range x {
+				q := math.Min(math.Max(recon[r*D+i], 1e-7), 1-1e-7)
+				ll += float64(xv)*math.Log(q) + (1-float64(xv))*math.Log(1-q)
+			}
+		}
+		logw[s.ex-lo][s.k] += ll
 	}
+	d.slots = d.slots[:0]
 	return nil
 }
 
@@ -219,25 +253,4 @@ func logSumExp(v []float64) float64 {
 		s += math.Exp(x - m)
 	}
 	return m + math.Log(s)
-}
-
-// parallelRows calls f on consecutive ranges of [0, n) from GOMAXPROCS
-// goroutines and waits for them. The ranges are disjoint, so f may write
-// per-row results without locking.
-func parallelRows(n int, f func(r0, r1 int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
-	if w <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for i := range w {
-		r0, r1 := i*n/w, (i+1)*n/w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(r0, r1)
-		}()
-	}
-	wg.Wait()
 }

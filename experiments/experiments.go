@@ -44,7 +44,7 @@ type Experiment struct {
 
 // Catalogue lists the experiments in report order.
 func Catalogue() []Experiment {
-	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment}
+	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment, likelihoodExperiment}
 }
 
 // Lookup returns the named experiment.
@@ -72,6 +72,13 @@ type Options struct {
 	// IWSamples is the number of importance samples of the VAE's IW-NLL
 	// estimate in full runs (quick runs use 20); 0 means DefaultIWSamples.
 	IWSamples int
+	// The vae-likelihood experiment's full run: the epochs of the truncated
+	// Burda schedule (0: DefaultLikelihoodEpochs), the importance samples of
+	// its NLL (0: DefaultNLLSamples) and the k of the IWAEs trained beside
+	// the VAE (nil: 5).
+	LikelihoodEpochs int
+	NLLSamples       int
+	LikelihoodIWK    []int
 }
 
 // DefaultIWSamples is the default of Options.IWSamples.
@@ -92,6 +99,11 @@ type Env struct {
 	// IWSamples is the number of importance samples of the VAE's IW-NLL in
 	// full runs (quick runs use 20).
 	IWSamples int
+	// LikelihoodEpochs, NLLSamples and LikelihoodIWK are the vae-likelihood
+	// experiment's settings in full runs (see Options).
+	LikelihoodEpochs int
+	NLLSamples       int
+	LikelihoodIWK    []int
 
 	runs map[string]*Run
 }
@@ -107,7 +119,17 @@ func NewEnv(ctx context.Context, o Options) (*Env, error) {
 	if iw == 0 {
 		iw = DefaultIWSamples
 	}
-	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, IWSamples: iw, runs: map[string]*Run{}}
+	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, IWSamples: iw, runs: map[string]*Run{},
+		LikelihoodEpochs: o.LikelihoodEpochs, NLLSamples: o.NLLSamples, LikelihoodIWK: o.LikelihoodIWK}
+	if env.LikelihoodEpochs == 0 {
+		env.LikelihoodEpochs = DefaultLikelihoodEpochs
+	}
+	if env.NLLSamples == 0 {
+		env.NLLSamples = DefaultNLLSamples
+	}
+	if env.LikelihoodIWK == nil {
+		env.LikelihoodIWK = []int{5}
+	}
 	var err error
 	if o.Quick {
 		env.Data = data.SubsetName
@@ -317,6 +339,14 @@ func lossCurves(title string, runs ...*Run) (image.Image, error) {
 func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error) {
 	if o.IWSamples <= 0 {
 		return nil, errors.Errorf("invalid IW-NLL sample count %d: must be positive", o.IWSamples)
+	}
+	if o.LikelihoodEpochs < 0 || o.NLLSamples < 0 {
+		return nil, errors.Errorf("invalid likelihood epochs %d or NLL samples %d: must be positive", o.LikelihoodEpochs, o.NLLSamples)
+	}
+	for _, k := range o.LikelihoodIWK {
+		if k < 2 {
+			return nil, errors.Errorf("invalid IWAE k %d: must be ≥ 2 (k = 1 is the VAE, always trained)", k)
+		}
 	}
 	var exps []Experiment
 	for _, n := range names {

@@ -37,6 +37,10 @@ const (
 	PenaltyTerm Term = "penalty"
 	// KLTerm is the VAE's KL(q(z|x) ‖ p(z)), unweighted (monitored).
 	KLTerm Term = "kl"
+	// IWTerm is the negative importance-weighted bound −log (1/K) Σ_k w_k
+	// of the IWAE (Burda et al. 2016), the objective of the VAE with K > 1
+	// samples per example.
+	IWTerm Term = "iw_bound"
 	// LossTerm is the whole objective, the sum of the objective terms; it is
 	// always available from a Program.
 	LossTerm Term = "loss"

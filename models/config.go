@@ -32,6 +32,12 @@ type Config struct {
 	Noise      string  `json:"noise"`       // denoising: gaussian, masking, saltpepper
 	NoiseLevel float64 `json:"noise_level"` // σ (gaussian) or corrupted fraction
 	Latent     int     `json:"latent"`      // VAE latent size
+	// Layers is the number of hidden layers of the VAE's encoder and of
+	// its decoder (0 or 1: one).
+	Layers int `json:"layers,omitempty"`
+	// IWK is the number of importance samples per example of the VAE's
+	// training bound (0 or 1: the ELBO; K > 1: the IWAE bound).
+	IWK int `json:"iw_k,omitempty"`
 
 	// Package is the import path of the Go package that registers the
 	// model, for models added with Extend (empty for the zoo's own): a
@@ -174,6 +180,9 @@ var shared = []Hyper{
 	{"noise-level", "σ for gaussian noise, corrupted fraction for masking and saltpepper", func(c *Config) any { return &c.NoiseLevel },
 		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
 	{"latent", "latent size", func(c *Config) any { return &c.Latent }, func(c Config) error { return positive("latent", c.Latent) }},
+	{"layers", "hidden layers of the encoder and of the decoder", func(c *Config) any { return &c.Layers }, func(c Config) error { return nonNegInt("layers", c.Layers) }},
+	{"iw-k", "importance samples per example of the training bound (1: the ELBO)", func(c *Config) any { return &c.IWK },
+		func(c Config) error { return nonNegInt("iw-k", c.IWK) }},
 }
 
 // LookupHyper returns the named hyperparameter among those with a field of
@@ -351,6 +360,15 @@ func oneOf(name, v string, allowed ...string) error {
 
 func positive(name string, v int) error {
 	if v <= 0 {
+		return errors.Errorf("invalid --%s %d: must be positive", name, v)
+	}
+	return nil
+}
+
+// nonNegInt accepts 0 for the counts that configs saved before they
+// existed hold as 0 (read as 1 by the model).
+func nonNegInt(name string, v int) error {
+	if v < 0 {
 		return errors.Errorf("invalid --%s %d: must be positive", name, v)
 	}
 	return nil

@@ -71,7 +71,12 @@ func TestChecks(t *testing.T) {
 		{"lineardae", func(c *Config) { c.NoiseLevel = -0.1 }, "--noise-level"},
 		{"vae", func(c *Config) { c.Latent = 0 }, "--latent"},
 		{"vae", func(c *Config) { c.Beta = -1 }, "--beta"},
-		{"vae", func(c *Config) { c.Activation = "nope" }, ""}, // the VAE's activation is fixed
+		{"vae", func(c *Config) { c.Activation = "nope" }, "--activation"},
+		{"vae", func(c *Config) { c.IWK = -1 }, "--iw-k"},
+		{"vae", func(c *Config) { c.Layers = -2 }, "--layers"},
+		{"vae", func(c *Config) { c.IWK, c.Beta = 5, 2 }, "--beta"},
+		{"vae", func(c *Config) { c.IWK, c.Layers = 0, 0 }, ""}, // configs saved before the flags
+		{"vae", func(c *Config) { c.IWK, c.Beta = 1, 2 }, ""},
 	} {
 		c, _ := Defaults(tc.model)
 		if tc.mod != nil {

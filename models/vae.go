@@ -6,49 +6,143 @@ import (
 	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/graph/ops"
 	"github.com/aezoo/aezoo/losses"
+	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 )
 
 // The variational autoencoder (Kingma & Welling 2014), configured as
-// pytorch/examples/vae: 784-400-(20,20)-400-784, ReLU.
+// pytorch/examples/vae: 784-400-(20,20)-400-784, ReLU; --layers stacks
+// more hidden layers (Burda et al.'s 784-[200,200]-50 tanh is --hidden 200
+// --layers 2 --latent 50 --activation tanh).
 //
-//	e      = relu(x·W + b)
+//	e      = act(x·W + b)                        (Layers times)
 //	μ, log σ² = e·Wμ + bμ, e·Wσ + bσ
 //	z      = μ + exp(½ log σ²) ⊙ ε,    ε ~ N(0, I) fed every step
-//	x̂      = sigmoid(relu(z·V + c)·U + d)
+//	x̂      = sigmoid(act(z·V + c)·U + d)          (Layers hidden layers)
 //	loss   = BCE(x̂, x) + β·KL(N(μ, σ²) ‖ N(0, I))      (per image: −ELBO for β = 1)
+//
+// With --iw-k K > 1 it is the importance-weighted autoencoder (Burda et
+// al. 2016): K samples z_k = μ + σ ⊙ ε_k per example and the loss
+//
+//	loss = −log (1/K) Σ_k w_k,   log w_k = log p(x|z_k) + log p(z_k) − log q(z_k|x)
+//	     = −LogMeanExp_k( −BCE(x̂_k, x) − ½‖z_k‖² + ½‖ε_k‖² + ½ Σ_j log σ²_j )
+//
+// (the ½ log 2π terms of p and q cancel). K = 1 is the VAE above, whose KL
+// is the expectation over ε of log q(z|x) − log p(z).
 func init() {
 	Register(Spec{
 		Name:   "vae",
-		Doc:    "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I); sample from the prior",
-		Hypers: []string{"hidden", "latent", "beta"},
+		Doc:    "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I) (--iw-k K: the IWAE bound); sample from the prior",
+		Hypers: []string{"hidden", "layers", "activation", "latent", "beta", "iw-k"},
 		Usage: map[string]string{
-			"hidden": "units of the encoder's and the decoder's hidden layer",
-			"latent": "size of the latent code z",
-			"beta":   "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
+			"hidden":     "units of each hidden layer of the encoder and of the decoder",
+			"layers":     "hidden layers of the encoder and of the decoder",
+			"activation": "activation of the hidden layers: relu, tanh, sigmoid or linear",
+			"latent":     "size of the latent code z",
+			"beta":       "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
+			"iw-k":       "importance samples per example: 1 trains on the ELBO, K > 1 on the IWAE bound (Burda et al.)",
 		},
-		Defaults: Config{Hidden: 400, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1},
-		Declare: func(c Config, b *graph.Builder) {
-			x := b.Batch("x")
-			eps := b.RowInput("eps", c.Latent, standardNormal)
-			e := b.Act("relu", b.Dense("enc", x, c.Hidden).Pre)
-			mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
-			logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)
-			z := b.Must(ops.Reparameterize(mu, logVar, eps)) // μ + exp(½ log σ²) ⊙ ε, fused
-			xhat := vaeDecoder(c, b, z)
-			b.Objective(graph.ReconTerm, b.Must(losses.BCEWithLogits(xhat.logits, x)))
-			kl := b.Monitor(graph.KLTerm, b.Must(losses.GaussianKL(mu, logVar)))
-			b.Objective(graph.PenaltyTerm, b.Scale(c.Beta, kl))
+		Defaults: Config{Hidden: 400, Layers: 1, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1, IWK: 1},
+		Check: func(c Config) error {
+			if c.IWK > 1 && c.Beta != 1 {
+				return errors.Errorf("invalid --beta %g: --iw-k %d (the IWAE bound) has no β, use --beta 1", c.Beta, c.IWK)
+			}
+			return nil
 		},
-		Decoder: func(c Config, b *graph.Builder, z *G.Node) { vaeDecoder(c, b, z) },
+		Declare: func(c Config, b *graph.Builder) { declareVAE(c, b, max(c.IWK, 1), false) },
+		Decoder: func(c Config, b *graph.Builder, z *G.Node) { bernoulli(b, vaeDecode(c, b, z)[0]) },
 	})
 }
 
-// vaeDecoder declares x̂ = sigmoid(relu(z·V + c)·U + d), naming the Logits
-// and Recon outputs.
-func vaeDecoder(c Config, b *graph.Builder, z *G.Node) decoded {
-	d := b.Act("relu", b.Dense("dec1", z, c.Hidden).Pre)
-	return bernoulli(b, b.Dense("dec", d, b.Shape().In).Pre)
+// declareVAE declares the VAE with K samples per example: the ELBO with the
+// analytic KL when K = 1 and iw is false, the IWAE bound otherwise (iw with
+// K = 1: the one-sample bound, whose KL is a Monte Carlo estimate).
+func declareVAE(c Config, b *graph.Builder, K int, iw bool) {
+	x := b.Batch("x")
+	eps := b.RowInput("eps", K*c.Latent, standardNormal)
+	e := x
+	for i := range max(c.Layers, 1) {
+		e = b.Act(c.Activation, b.Dense(layerName("enc", i), e, c.Hidden).Pre)
+	}
+	mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
+	logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)
+	kl := func() *G.Node { return b.Must(losses.GaussianKL(mu, logVar)) }
+	if K == 1 && !iw {
+		z := b.Must(ops.Reparameterize(mu, logVar, eps)) // μ + exp(½ log σ²) ⊙ ε, fused
+		xhat := bernoulli(b, vaeDecode(c, b, z)[0])
+		b.Objective(graph.ReconTerm, b.Must(losses.BCEWithLogits(xhat.logits, x)))
+		b.Objective(graph.PenaltyTerm, b.Scale(c.Beta, b.Monitor(graph.KLTerm, kl())))
+		return
+	}
+	// K samples per example: rows b·K … b·K+K−1 belong to example b.
+	epsK := b.Must(ops.Unfold(eps, K))
+	muK := b.Must(ops.RepeatRows(mu, K))
+	logVarK := b.Must(ops.RepeatRows(logVar, K))
+	zK := b.Must(ops.Reparameterize(muK, logVarK, epsK))
+	// The reconstruction output decodes the first sample of each example.
+	logits := vaeDecode(c, b, zK, b.Must(ops.FirstOfGroups(zK, K)))
+	bernoulli(b, logits[1])
+	xK := b.Must(ops.RepeatRows(x, K))
+	logW := iwLogWeights(b, logits[0], xK, zK, epsK, logVarK)
+	b.Objective(graph.IWTerm, b.Scale(-1, b.Must(G.Mean(b.Must(ops.LogMeanExp(logW, K))))))
+	// Monitored: the ELBO's two terms, BCE averaged over the K samples.
+	b.Monitor(graph.ReconTerm, b.Must(losses.BCEWithLogits(logits[0], xK)))
+	b.Monitor(graph.KLTerm, kl())
+}
+
+// iwLogWeights declares the vector of the B·K log importance weights
+//
+//	log w = −BCE(l, x) − ½‖z‖² + ½‖ε‖² + ½ Σ_j log σ²_j
+//
+// one per row of the decoder's logits l, with x, z, ε and log σ² repeated
+// per sample.
+func iwLogWeights(b *graph.Builder, logits, x, z, eps, logVar *G.Node) *G.Node {
+	bce := b.Must(losses.BCEWithLogitsPerExample(logits, x))
+	z2 := b.Must(G.Sum(b.Must(G.Square(z)), 1))
+	e2 := b.Must(G.Sum(b.Must(G.Square(eps)), 1))
+	lv := b.Must(G.Sum(logVar, 1))
+	logPrior := b.Must(G.Sub(b.Scale(0.5, b.Must(G.Add(e2, lv))), b.Scale(0.5, z2)))
+	return b.Must(G.Sub(logPrior, bce))
+}
+
+// layerName names hidden layer i (0-based) of a stack: the first keeps the
+// one-layer model's name (checkpoints of it load unchanged), the others get
+// a suffix: enc, enc.2, enc.3, …
+func layerName(base string, i int) string {
+	if i == 0 {
+		return base
+	}
+	return base + "." + string(rune('1'+i))
+}
+
+// vaeDecode declares the decoder's parameters once and returns its logits
+// l = act(…act(z·V + c)…)·U + d for each of zs.
+func vaeDecode(c Config, b *graph.Builder, zs ...*G.Node) []*G.Node {
+	var layers []graph.Layer
+	out := make([]*G.Node, len(zs))
+	for n, z := range zs {
+		h := z
+		for i := range max(c.Layers, 1) + 1 {
+			var l graph.Layer
+			if n == 0 {
+				name, width := layerName("dec1", i), c.Hidden
+				if i == max(c.Layers, 1) {
+					name, width = "dec", b.Shape().In
+				}
+				l = b.Dense(name, h, width)
+				layers = append(layers, l)
+			} else {
+				l = layers[i]
+				l.Pre = b.Must(ops.Affine(h, l.W, l.B))
+			}
+			h = l.Pre
+			if i < max(c.Layers, 1) {
+				h = b.Act(c.Activation, h)
+			}
+		}
+		out[n] = h
+	}
+	return out
 }
 
 // standardNormal fills ε ~ N(0, I) (in training and evaluation alike: the

@@ -32,9 +32,13 @@ type Options struct {
 	TrainLimit int     `json:"train_limit"` // 0: all
 	TestLimit  int     `json:"test_limit"`  // 0: all
 	EvalBatch  int     `json:"eval_batch"`
-	// LRSchedule is "constant" (or "") or "cosine": lr·½(1+cos(π·step/steps)),
-	// decaying to 0 at the last step.
+	// LRSchedule is "constant" (or ""), "cosine": lr·½(1+cos(π·step/steps)),
+	// decaying to 0 at the last step, or "burda": lr·10^(−i/7) for 3^i
+	// epochs, i = 0…7 (Burda et al. 2016: 3,280 epochs; Epochs truncates it,
+	// and epochs past the last stage keep its rate).
 	LRSchedule string `json:"lr_schedule,omitempty"`
+	// AdamEps is Adam's ε (0: 1e-8, PyTorch's default; Burda et al. use 1e-4).
+	AdamEps float64 `json:"adam_eps,omitempty"`
 	// EvalEvery evaluates on the test set every this many epochs (0 or 1:
 	// every epoch); the last epoch is always evaluated.
 	EvalEvery int `json:"eval_every,omitempty"`
@@ -66,9 +70,12 @@ func (o Options) Validate() error {
 		return errors.Errorf("invalid --binarize %q (want none, fixed or dynamic)", o.Binarize)
 	}
 	switch o.LRSchedule {
-	case "", "constant", "cosine":
+	case "", "constant", "cosine", "burda":
 	default:
-		return errors.Errorf("invalid --lr-schedule %q (want constant or cosine)", o.LRSchedule)
+		return errors.Errorf("invalid --lr-schedule %q (want constant, cosine or burda)", o.LRSchedule)
+	}
+	if o.AdamEps < 0 || math.IsNaN(o.AdamEps) || math.IsInf(o.AdamEps, 0) {
+		return errors.Errorf("invalid --adam-eps %g: must be ≥ 0 (0: 1e-8)", o.AdamEps)
 	}
 	if o.EvalEvery < 0 {
 		return errors.Errorf("invalid --eval-every %d", o.EvalEvery)
@@ -204,6 +211,9 @@ func New(c models.Config, o Options, trainSet, testSet *data.Dataset, store *gra
 		return nil, err
 	}
 	t.Adam = graph.NewAdam(o.LR)
+	if o.AdamEps > 0 {
+		t.Adam.Eps = o.AdamEps
+	}
 	if t.Prog, err = graph.NewTrainer(m, t.Adam); err != nil {
 		return nil, errors.Wrapf(err, "compiling %s", c.Model)
 	}
@@ -334,11 +344,42 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 
 // learningRate is the learning rate of the next step.
 func (t *Trainer) learningRate() float64 {
-	if t.Opt.LRSchedule != "cosine" {
-		return t.Opt.LR
+	switch t.Opt.LRSchedule {
+	case "cosine":
+		total := t.Opt.Epochs * t.StepsPerEpoch()
+		return t.Opt.LR * 0.5 * (1 + math.Cos(math.Pi*float64(t.Step)/float64(max(total, 1))))
+	case "burda":
+		return t.Opt.LR * math.Pow(10, -float64(BurdaStage(t.Epoch))/7)
 	}
-	total := t.Opt.Epochs * t.StepsPerEpoch()
-	return t.Opt.LR * 0.5 * (1 + math.Cos(math.Pi*float64(t.Step)/float64(max(total, 1))))
+	return t.Opt.LR
+}
+
+// BurdaStages is the number of stages i = 0…7 of Burda et al.'s schedule.
+const BurdaStages = 8
+
+// BurdaStage returns the stage i of the 0-based epoch in Burda et al.'s
+// schedule, where stage i lasts 3^i epochs (epochs 0 | 1–3 | 4–12 | 13–39 |
+// 40–120 | 121–363 | 364–1092 | 1093–3279); epochs past the end stay in
+// the last stage.
+func BurdaStage(epoch int) int {
+	end := 0
+	for i, n := 0, 1; i < BurdaStages; i, n = i+1, n*3 {
+		end += n
+		if epoch < end {
+			return i
+		}
+	}
+	return BurdaStages - 1
+}
+
+// BurdaEpochs returns the epochs of Burda et al.'s schedule up to the end
+// of stage i (1, 4, 13, 40, 121, 364, 1093, 3280 for i = 0…7).
+func BurdaEpochs(i int) int {
+	end := 0
+	for j, n := 0, 1; j <= i; j, n = j+1, n*3 {
+		end += n
+	}
+	return end
 }
 
 // DivergedError reports a NaN or Inf in the loss or a parameter.

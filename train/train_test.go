@@ -213,3 +213,37 @@ func TestAnnealK(t *testing.T) {
 		}
 	}
 }
+
+// TestBurdaSchedule: stage i of Burda et al.'s schedule lasts 3^i epochs
+// and runs at lr·10^(−i/7).
+func TestBurdaSchedule(t *testing.T) {
+	for _, tc := range []struct{ epoch, stage int }{
+		{0, 0}, {1, 1}, {3, 1}, {4, 2}, {12, 2}, {13, 3}, {39, 3}, {40, 4}, {120, 4}, {121, 5}, {363, 5}, {364, 6}, {1092, 6}, {1093, 7}, {3279, 7}, {5000, 7},
+	} {
+		if got := BurdaStage(tc.epoch); got != tc.stage {
+			t.Errorf("BurdaStage(%d) = %d, want %d", tc.epoch, got, tc.stage)
+		}
+	}
+	want := []int{1, 4, 13, 40, 121, 364, 1093, 3280}
+	for i, w := range want {
+		if got := BurdaEpochs(i); got != w {
+			t.Errorf("BurdaEpochs(%d) = %d, want %d", i, got, w)
+		}
+	}
+	o := DefaultOptions()
+	o.LRSchedule, o.LR = "burda", 1e-3
+	tr := &Trainer{Opt: o}
+	for _, tc := range []struct {
+		epoch int
+		lr    float64
+	}{{0, 1e-3}, {2, 1e-3 * math.Pow(10, -1.0/7)}, {120, 1e-3 * math.Pow(10, -4.0/7)}, {3279, 1e-4}} {
+		tr.Epoch = tc.epoch
+		if got := tr.learningRate(); math.Abs(got-tc.lr) > 1e-15 {
+			t.Errorf("epoch %d: lr %g, want %g", tc.epoch, got, tc.lr)
+		}
+	}
+	o.AdamEps = -1
+	if o.Validate() == nil {
+		t.Error("negative --adam-eps accepted")
+	}
+}

@@ -43,7 +43,10 @@ func epochLineParts(l train.EpochLog) []string {
 	penalty := l.TestLoss - l.TestRecon
 	kl, hasKL := l.TestTerms[graph.KLTerm]
 	_, hasPenalty := l.TestTerms[graph.PenaltyTerm]
+	_, hasIW := l.TestTerms[graph.IWTerm]
 	switch {
+	case hasIW && hasKL: // the loss is the IWAE bound; recon and KL are monitored
+		terms = fmt.Sprintf(" (−ELBO %.2f: recon %.2f + KL %.2f)", l.TestRecon+kl, l.TestRecon, kl)
 	case hasKL && f4(kl) == f4(penalty):
 		terms = fmt.Sprintf(" (recon %.4f + KL %.4f)", l.TestRecon, kl)
 	case hasKL:

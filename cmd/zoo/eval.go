@@ -69,7 +69,11 @@ func writeEvalTable(w io.Writer, s zoo.Summary) error {
 	penalty := m.Loss - m.Terms[graph.ReconTerm]
 	kl, hasKL := m.Terms[graph.KLTerm]
 	_, hasPenalty := m.Terms[graph.PenaltyTerm]
+	_, hasIW := m.Terms[graph.IWTerm]
 	switch {
+	case hasIW && hasKL: // the loss is the IWAE bound; recon and KL are monitored
+		add("KL", f4(kl), "nats per image")
+		add("−ELBO", f4(m.Terms[graph.ReconTerm]+kl), "nats per image")
 	case hasKL && f4(kl) == f4(penalty):
 		add("KL", f4(kl), "nats per image")
 	case hasKL:

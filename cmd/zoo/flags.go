@@ -47,7 +47,7 @@ func flagGroup(f *pflag.Flag) string {
 // that train (train, and any command that trains runs) share it.
 func addTrainFlags(fs *pflag.FlagSet, o *train.Options) {
 	registerTrainFlags(fs, o)
-	setGroup(fs, groupTrain, "epochs", "batch", "lr", "lr-schedule", "seed", "dtype", "binarize", "train-limit", "test-limit", "eval-batch", "eval-every")
+	setGroup(fs, groupTrain, "epochs", "batch", "lr", "lr-schedule", "adam-eps", "seed", "dtype", "binarize", "train-limit", "test-limit", "eval-batch", "eval-every")
 }
 
 // trainFlagSet is what registerTrainFlags needs of a flag set: pflag's and
@@ -65,7 +65,8 @@ func registerTrainFlags(fs trainFlagSet, o *train.Options) {
 	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "training epochs (≥ 1)")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "minibatch size")
 	fs.Float64Var(&o.LR, "lr", o.LR, "Adam learning rate")
-	fs.StringVar(&o.LRSchedule, "lr-schedule", o.LRSchedule, "constant, or cosine (decays to 0 at the last step)")
+	fs.StringVar(&o.LRSchedule, "lr-schedule", o.LRSchedule, "constant; cosine (decays to 0 at the last step); or burda (lr·10^(−i/7) for 3^i epochs, i = 0…7: 3,280 epochs, truncated by --epochs)")
+	fs.Float64Var(&o.AdamEps, "adam-eps", o.AdamEps, "Adam's ε (0: 1e-8; Burda et al. use 1e-4)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (initialization, shuffling, noise)")
 	fs.StringVar(&o.Dtype, "dtype", o.Dtype, "float32 or float64")
 	fs.StringVar(&o.Binarize, "binarize", o.Binarize, "none, fixed (x>0.5) or dynamic (resampled every step)")
@@ -77,7 +78,7 @@ func registerTrainFlags(fs trainFlagSet, o *train.Options) {
 
 // trainFlagValues are the completions of the training flags that take a word.
 var trainFlagValues = map[string][]string{
-	"dtype": {"float32", "float64"}, "binarize": {"none", "fixed", "dynamic"}, "lr-schedule": {"constant", "cosine"},
+	"dtype": {"float32", "float64"}, "binarize": {"none", "fixed", "dynamic"}, "lr-schedule": {"constant", "cosine", "burda"},
 	"activation": {"sigmoid", "relu", "tanh", "linear"}, "loss": {"bce", "mse"}, "sparsity": {"l1", "kl"},
 	"noise": {"gaussian", "masking", "saltpepper"},
 }

@@ -25,6 +25,8 @@ func newReproduceCmd(a *app) *cobra.Command {
 		out, dataDir     string
 		dataset          string
 		iw               int
+		lkEpochs, nllK   int
+		lkIWK            []int
 	)
 	cmd := &cobra.Command{
 		Use:   "reproduce NAME|all [--quick] [--out DIR]",
@@ -52,6 +54,17 @@ func newReproduceCmd(a *app) *cobra.Command {
 			if iw <= 0 {
 				return usagef("invalid --iw-samples %d: must be positive", iw)
 			}
+			if lkEpochs <= 0 {
+				return usagef("invalid --likelihood-epochs %d: must be positive", lkEpochs)
+			}
+			if nllK <= 0 {
+				return usagef("invalid --nll-samples %d: must be positive", nllK)
+			}
+			for _, k := range lkIWK {
+				if k < 2 {
+					return usagef("invalid --likelihood-iw-k %d: must be ≥ 2 (k = 1, the VAE, is always trained)", k)
+				}
+			}
 			if dataset != "" && quick {
 				return usagef("--dataset goes without --quick (--quick always uses the embedded MNIST subset)")
 			}
@@ -71,7 +84,8 @@ func newReproduceCmd(a *app) *cobra.Command {
 			}
 			start := time.Now()
 			results, err := experiments.Reproduce(cmd.Context(), pos, experiments.Options{
-				Quick: quick, Out: out, Data: dir, Log: a.stderr, Overwrite: overwrite, IWSamples: iw})
+				Quick: quick, Out: out, Data: dir, Log: a.stderr, Overwrite: overwrite, IWSamples: iw,
+				LikelihoodEpochs: lkEpochs, NLLSamples: nllK, LikelihoodIWK: lkIWK})
 			if err != nil {
 				return err
 			}
@@ -98,6 +112,9 @@ func newReproduceCmd(a *app) *cobra.Command {
 	f.StringVar(&out, "out", "", "output folder (default runs/reproduce-NAME[-quick])")
 	f.BoolVar(&overwrite, "overwrite", false, "start afresh in DIR, removing an earlier reproduction there (default: continue it, reusing its finished runs)")
 	f.IntVar(&iw, "iw-samples", experiments.DefaultIWSamples, "importance samples of the VAE's IW-NLL in full runs")
+	f.IntVar(&lkEpochs, "likelihood-epochs", experiments.DefaultLikelihoodEpochs, "vae-likelihood: epochs of Burda et al.'s schedule in full runs (3280: all of it)")
+	f.IntVar(&nllK, "nll-samples", experiments.DefaultNLLSamples, "vae-likelihood: importance samples of the NLL in full runs")
+	f.IntSliceVar(&lkIWK, "likelihood-iw-k", []int{5}, "vae-likelihood: the k of the IWAEs trained beside the VAE in full runs (e.g. 5,50)")
 	_ = cmd.MarkFlagDirname("out")
 	addDataFlag(cmd, &dataDir)
 	addDatasetFlag(cmd, &dataset)
