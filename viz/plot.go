@@ -46,6 +46,13 @@ type Series struct {
 // dpi is the resolution plots are rendered at.
 const dpi = 96
 
+// markerRadius is the radius of the point markers of line plots, and
+// scatterRadius that of scatter plots.
+const (
+	markerRadius    = vg.Length(2)
+	scatterRadius = vg.Length(1.5)
+)
+
 // Lines draws the series as lines with point markers on one plot, with a
 // legend of their names (loss curves, contraction-ratio curves). It
 // returns an error for mismatched or non-finite coordinates, or for
@@ -55,6 +62,7 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 		return nil, errors.New("viz: lines: no series")
 	}
 	p := newPlot(ax)
+	var shapes []plotter.XYs
 	for i, s := range series {
 		if len(s.X) != len(s.Y) || len(s.X) == 0 {
 			return nil, errors.Errorf("viz: lines: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
@@ -75,13 +83,14 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 		l.Width = vg.Points(1.5)
 		pts.Color = c
 		pts.Shape = draw.CircleGlyph{}
-		pts.Radius = vg.Points(2)
+		pts.Radius = markerRadius
 		p.Add(l, pts)
+		shapes = append(shapes, xy)
 		if s.Name != "" {
 			p.Legend.Add(s.Name, l, pts)
 		}
 	}
-	return render(p, ax)
+	return render(p, ax, shapes, markerRadius+legendMargin)
 }
 
 // Scatter draws 2-D points coloured by their labels (digit d in
@@ -114,6 +123,7 @@ func ScatterAxes(ax Axes, points [][2]float64, labels []uint8) (image.Image, err
 	}
 	sort.Ints(keys)
 	p := newPlot(ax)
+	var shapes []plotter.XYs
 	for _, k := range keys {
 		xy := groups[k]
 		if err := checkPoints(xy, ax, "points"); err != nil {
@@ -124,25 +134,23 @@ func ScatterAxes(ax Axes, points [][2]float64, labels []uint8) (image.Image, err
 			return nil, errors.Wrap(err, "viz: scatter")
 		}
 		s.Shape = draw.CircleGlyph{}
-		s.Radius = vg.Points(1.5)
+		s.Radius = scatterRadius
 		s.Color = palette[0]
 		if k >= 0 {
 			s.Color = palette[k%len(palette)]
 		}
 		p.Add(s)
+		for _, pt := range xy {
+			shapes = append(shapes, plotter.XYs{pt})
+		}
 		if k >= 0 {
-			p.Legend.Add(fmt.Sprint(k), s)
+			// A bigger marker in the legend than on the plot.
+			thumb := *s
+			thumb.GlyphStyle.Radius = 2 * scatterRadius
+			p.Legend.Add(fmt.Sprint(k), &thumb)
 		}
 	}
-	if labels != nil && !ax.LogX {
-		// Leave room on the right for the legend.
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, pt := range points {
-			lo, hi = math.Min(lo, pt[0]), math.Max(hi, pt[0])
-		}
-		p.X.Min, p.X.Max = lo, hi+0.2*math.Max(hi-lo, 1e-9)
-	}
-	return render(p, ax)
+	return render(p, ax, shapes, scatterRadius+legendMargin)
 }
 
 func newPlot(ax Axes) *plot.Plot {
@@ -159,7 +167,6 @@ func newPlot(ax Axes) *plot.Plot {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
 	}
-	p.Legend.Top = true
 	return p
 }
 
@@ -180,8 +187,9 @@ func checkPoints(xy plotter.XYs, ax Axes, what string) error {
 	return nil
 }
 
-// render draws p on a white canvas of the axes' size.
-func render(p *plot.Plot, ax Axes) (img image.Image, err error) {
+// render draws p on a white canvas of the axes' size, with its legend off
+// the shapes (see drawWithLegend).
+func render(p *plot.Plot, ax Axes, shapes []plotter.XYs, clearance vg.Length) (img image.Image, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, errors.Errorf("viz: drawing the plot: %v", r)
@@ -199,7 +207,7 @@ func render(p *plot.Plot, ax Axes) (img image.Image, err error) {
 		vgimg.UseDPI(dpi),
 		vgimg.UseBackgroundColor(color.White),
 	)
-	p.Draw(draw.New(c))
+	drawWithLegend(p, draw.New(c), shapes, clearance)
 	return c.Image(), nil
 }
 
