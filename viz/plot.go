@@ -49,7 +49,7 @@ const dpi = 96
 // markerRadius is the radius of the point markers of line plots, and
 // scatterRadius that of scatter plots.
 const (
-	markerRadius    = vg.Length(2)
+	markerRadius  = vg.Length(2)
 	scatterRadius = vg.Length(1.5)
 )
 
