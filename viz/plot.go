@@ -41,6 +41,12 @@ type Axes struct {
 type Series struct {
 	Name string
 	X, Y []float64
+	// Dashed draws a dashed line without point markers (e.g. a training
+	// loss beside its solid test loss).
+	Dashed bool
+	// SameColor draws the series in the colour of the one before it (a
+	// train/test pair); otherwise each series takes the next palette colour.
+	SameColor bool
 }
 
 // dpi is the resolution plots are rendered at.
@@ -53,8 +59,9 @@ const (
 	scatterRadius = vg.Length(1.5)
 )
 
-// Lines draws the series as lines with point markers on one plot, with a
-// legend of their names (loss curves, contraction-ratio curves). It
+// Lines draws the series as lines with point markers (dashed lines
+// without them where Series.Dashed) on one plot, with a legend of their
+// names (loss curves, contraction-ratio curves) placed off the data. It
 // returns an error for mismatched or non-finite coordinates, or for
 // non-positive ones on a log axis.
 func Lines(ax Axes, series []Series) (image.Image, error) {
@@ -63,7 +70,11 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 	}
 	p := newPlot(ax)
 	var shapes []plotter.XYs
-	for i, s := range series {
+	color := -1
+	for _, s := range series {
+		if !s.SameColor || color < 0 {
+			color++
+		}
 		if len(s.X) != len(s.Y) || len(s.X) == 0 {
 			return nil, errors.Errorf("viz: lines: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
 		}
@@ -78,16 +89,23 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "viz: lines: series %q", s.Name)
 		}
-		c := palette[i%len(palette)]
+		c := palette[color%len(palette)]
 		l.Color = c
 		l.Width = vg.Points(1.5)
 		pts.Color = c
 		pts.Shape = draw.CircleGlyph{}
 		pts.Radius = markerRadius
-		p.Add(l, pts)
+		thumbs := []plot.Thumbnailer{l, pts}
+		if s.Dashed {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			p.Add(l)
+			thumbs = thumbs[:1]
+		} else {
+			p.Add(l, pts)
+		}
 		shapes = append(shapes, xy)
 		if s.Name != "" {
-			p.Legend.Add(s.Name, l, pts)
+			p.Legend.Add(s.Name, thumbs...)
 		}
 	}
 	return render(p, ax, shapes, markerRadius+legendMargin)

@@ -233,3 +233,24 @@ func TestLogTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestLinesPairs checks that a SameColor series shares the colour of the
+// one before it, so a train/test pair takes one palette colour.
+func TestLinesPairs(t *testing.T) {
+	x := []float64{1, 2, 3}
+	img, err := Lines(Axes{}, []Series{
+		{Name: "a: test", X: x, Y: []float64{3, 2, 1}},
+		{Name: "a: train", X: x, Y: []float64{2.5, 1.5, 0.5}, Dashed: true, SameColor: true},
+		{Name: "b: test", X: x, Y: []float64{1, 2, 3}},
+		{Name: "b: train", X: x, Y: []float64{1.5, 2.5, 3.5}, Dashed: true, SameColor: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countColor(img, Palette()[0]) < 10 || countColor(img, Palette()[1]) < 10 {
+		t.Error("a pair's colour is missing")
+	}
+	if n := countColor(img, Palette()[2]); n != 0 {
+		t.Errorf("%d pixels of a third colour for two pairs", n)
+	}
+}
