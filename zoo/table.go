@@ -7,8 +7,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/pkg/errors"
 )
 
 // Table is a small table of text cells, printed with aligned columns by
@@ -237,4 +239,49 @@ func SummaryTable(names []string, sums ...Summary) *Table {
 		t.Add(row...)
 	}
 	return t
+}
+
+// DenoisingTable measures how well each run reconstructs the examples of
+// ds from corrupted copies (eval.Evaluator.DenoisingTable: mean squared
+// error per pixel against the clean images, under each of
+// eval.StandardCorruptions, with the corruption drawn from seed): one row
+// per corruption, one column per run, named by names (the model names
+// where names is short), after a column with the error of the corrupted
+// input itself (no model), the control every model should beat.
+func DenoisingTable(ds *data.Dataset, seed uint64, names []string, runs ...*Run) (*Table, error) {
+	if len(runs) == 0 {
+		return nil, errors.New("denoising table: no runs")
+	}
+	t := &Table{Header: []string{"corruption", "input (no model)"}}
+	cols := make([][]eval.DenoisingResult, len(runs))
+	for i, r := range runs {
+		name := r.Config.Model
+		if i < len(names) {
+			name = names[i]
+		}
+		t.Header = append(t.Header, name)
+		var err error
+		if cols[i], err = r.Eval.DenoisingTable(ds, seed); err != nil {
+			return nil, errors.Wrapf(err, "denoising table of %s", name)
+		}
+	}
+	for k, q := range eval.StandardCorruptions() {
+		clean, noisy, _, err := runs[0].Eval.DenoisingExamples(ds, q, seed, 0)
+		if err != nil {
+			return nil, errors.Wrap(err, "denoising table")
+		}
+		var s float64
+		for i := range clean {
+			for j := range clean[i] {
+				d := noisy[i][j] - clean[i][j]
+				s += d * d
+			}
+		}
+		row := []string{fmt.Sprintf("%s %g", q.Kind, q.Level), fmt.Sprintf("%.4f", s/float64(ds.N*ds.D))}
+		for i := range runs {
+			row = append(row, fmt.Sprintf("%.4f", cols[i][k].MSE))
+		}
+		t.Add(row...)
+	}
+	return t, nil
 }

@@ -1,10 +1,17 @@
 package zoo
 
 import (
+	"context"
+	"math"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
+	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/train"
 )
 
 func TestTableString(t *testing.T) {
@@ -85,5 +92,74 @@ func TestSummaryTable(t *testing.T) {
 		"vae       3      0.0      121.7  101.1     20.6      101.1       0.03  20.6  -121.7\n"
 	if got := tb.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestDenoisingTable checks the table's shape, that each model column is
+// the model's own eval.DenoisingTable and that the no-model column is the
+// error of the corruption itself: σ² for Gaussian noise, ν·mean(x²) for
+// masking noise (within sampling error).
+func TestDenoisingTable(t *testing.T) {
+	var runs []*Run
+	for _, name := range []string{"plain", "denoising"} {
+		c, _ := models.Defaults(name)
+		c.Hidden = 16
+		o := train.DefaultOptions()
+		o.Epochs, o.Batch, o.TrainLimit, o.TestLimit = 1, 100, 200, 100
+		dir := t.TempDir()
+		if _, err := Train(context.Background(), c, o, TrainOptions{Out: dir, Data: data.Testdata(), NoCheckpoints: true}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenRun(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	test, err := runs[0].TestSet(data.Testdata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := DenoisingTable(test, 3, []string{"AE"}, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"corruption", "input (no model)", "AE", "denoising"}; strings.Join(tb.Header, ",") != strings.Join(want, ",") {
+		t.Errorf("header %q, want %q", tb.Header, want)
+	}
+	var x2 float64
+	for _, v := range test.X {
+		x2 += float64(v) * float64(v) / float64(len(test.X))
+	}
+	qs := eval.StandardCorruptions()
+	if len(tb.Rows) != len(qs) {
+		t.Fatalf("%d rows, want %d", len(tb.Rows), len(qs))
+	}
+	for i, r := range runs {
+		own, err := r.Eval.DenoisingTable(test, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range qs {
+			if got, want := tb.Rows[k][2+i], strconv.FormatFloat(own[k].MSE, 'f', 4, 64); got != want {
+				t.Errorf("run %d, %v: %s, want %s", i, qs[k], got, want)
+			}
+		}
+	}
+	for k, q := range qs {
+		got, err := strconv.ParseFloat(tb.Rows[k][1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := q.Level * q.Level
+		if q.Kind == data.CorruptMasking {
+			want = q.Level * x2
+		}
+		if math.Abs(got-want) > 0.1*want {
+			t.Errorf("%v: corrupted input MSE %g, want ≈ %g", q, got, want)
+		}
+	}
+	if _, err := DenoisingTable(test, 3, nil); err == nil {
+		t.Error("no runs: no error")
 	}
 }
