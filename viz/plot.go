@@ -44,6 +44,9 @@ type Series struct {
 	// Dashed draws a dashed line without point markers (e.g. a training
 	// loss beside its solid test loss).
 	Dashed bool
+	// Points draws larger point markers without a line (e.g. measured
+	// values against a closed-form curve).
+	Points bool
 	// SameColor draws the series in the colour of the one before it (a
 	// train/test pair); otherwise each series takes the next palette colour.
 	SameColor bool
@@ -60,7 +63,8 @@ const (
 )
 
 // Lines draws the series as lines with point markers (dashed lines
-// without them where Series.Dashed) on one plot, with a legend of their
+// without them where Series.Dashed, large dots without a line where
+// Series.Points) on one plot, with a legend of their
 // names (loss curves, contraction-ratio curves) placed off the data. It
 // returns an error for mismatched or non-finite coordinates, or for
 // non-positive ones on a log axis.
@@ -96,14 +100,25 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 		pts.Shape = draw.CircleGlyph{}
 		pts.Radius = markerRadius
 		thumbs := []plot.Thumbnailer{l, pts}
-		if s.Dashed {
+		switch {
+		case s.Points:
+			pts.Radius = 2 * markerRadius
+			p.Add(pts)
+			thumbs = thumbs[1:]
+		case s.Dashed:
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 			p.Add(l)
 			thumbs = thumbs[:1]
-		} else {
+		default:
 			p.Add(l, pts)
 		}
-		shapes = append(shapes, xy)
+		if s.Points {
+			for _, pt := range xy {
+				shapes = append(shapes, plotter.XYs{pt})
+			}
+		} else {
+			shapes = append(shapes, xy)
+		}
 		if s.Name != "" {
 			p.Legend.Add(s.Name, thumbs...)
 		}

@@ -254,3 +254,33 @@ func TestLinesPairs(t *testing.T) {
 		t.Errorf("%d pixels of a third colour for two pairs", n)
 	}
 }
+
+// TestLinesPoints checks that a Points series draws markers only: two
+// far-apart points leave the middle of the plot free of their colour.
+func TestLinesPoints(t *testing.T) {
+	img, err := Lines(Axes{Width: 400, Height: 300}, []Series{{Name: "measured", X: []float64{0, 1}, Y: []float64{0, 1}, Points: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countColor(img, Palette()[0]) < 10 {
+		t.Error("no markers")
+	}
+	line, err := Lines(Axes{Width: 400, Height: 300}, []Series{{Name: "line", X: []float64{0, 1}, Y: []float64{0, 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := func(img image.Image) int {
+		n := 0
+		for y := 120; y < 180; y++ {
+			for x := 170; x < 230; x++ {
+				if color.RGBAModel.Convert(img.At(x, y)).(color.RGBA) == Palette()[0] {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if mid(img) != 0 || mid(line) == 0 {
+		t.Errorf("middle of the plot: %d pixels of the points' colour (want 0), %d of the line's (want > 0)", mid(img), mid(line))
+	}
+}
