@@ -15,8 +15,8 @@ import (
 
 // Table is a small table of text cells, printed with aligned columns by
 // String (what `zoo eval` prints, and how the notebooks show summaries) or
-// as Markdown. A column whose body cells are all numbers (or empty) is
-// right-aligned, any other column left-aligned.
+// as Markdown. A column whose body cells are all numbers (or empty, or
+// "—" for not applicable) is right-aligned, any other column left-aligned.
 type Table struct {
 	Header []string   // column names; nil: no header line
 	Rows   [][]string // the cells, row by row; short rows are padded with empty cells
@@ -55,7 +55,7 @@ func (t *Table) rightAligned() []bool {
 		seen := false
 		right[j] = true
 		for _, r := range t.Rows {
-			if c := cell(r, j); c != "" {
+			if c := cell(r, j); c != "" && c != "—" {
 				seen = true
 				right[j] = right[j] && isNumber(c)
 			}

@@ -29,9 +29,12 @@ func TestTableString(t *testing.T) {
 			{"β·KL", "3.0000", "per image"}, {"code units", "32"}}},
 			"  β·KL        3.0000  per image\n" +
 				"  code units      32\n"},
-		{"a column with text is left-aligned", Table{Rows: [][]string{{"a", "1"}, {"bb", "—"}}},
+		{"a column with text is left-aligned", Table{Rows: [][]string{{"a", "1"}, {"bb", "x"}}},
 			"a   1\n" +
-				"bb  —\n"},
+				"bb  x\n"},
+		{"— does not make a column text", Table{Rows: [][]string{{"a", "1.5"}, {"bb", "—"}}},
+			"a   1.5\n" +
+				"bb    —\n"},
 		{"empty", Table{}, ""},
 	}
 	for _, tc := range cases {
