@@ -31,6 +31,7 @@ func ErrorBars(ax Axes, series []ErrSeries) (image.Image, error) {
 		return nil, errors.New("viz: error bars: no series")
 	}
 	p := newPlot(ax)
+	var shapes []plotter.XYs
 	for i, s := range series {
 		if len(s.X) != len(s.Y) || len(s.X) != len(s.Err) || len(s.X) == 0 {
 			return nil, errors.Errorf("viz: error bars: series %q has %d x, %d y and %d error values", s.Name, len(s.X), len(s.Y), len(s.Err))
@@ -60,9 +61,14 @@ func ErrorBars(ax Axes, series []ErrSeries) (image.Image, error) {
 		}
 		c := Palette()[i%len(Palette())]
 		l.Color, l.Width = c, vg.Points(1.5)
-		pts.Color, pts.Shape, pts.Radius = c, draw.CircleGlyph{}, vg.Points(2)
+		pts.Color, pts.Shape, pts.Radius = c, draw.CircleGlyph{}, markerRadius
 		bars.Color, bars.Width, bars.CapWidth = c, vg.Points(1), vg.Points(6)
 		p.Add(l, pts, bars)
+		shapes = append(shapes, d.XYs)
+		for j, pt := range d.XYs {
+			lo, hi := pt.Y-d.YErrors[j].Low, pt.Y+d.YErrors[j].High
+			shapes = append(shapes, plotter.XYs{{X: pt.X, Y: lo}, {X: pt.X, Y: hi}})
+		}
 		if s.Name != "" {
 			p.Legend.Add(s.Name, l, pts)
 		}
@@ -76,5 +82,5 @@ func ErrorBars(ax Axes, series []ErrSeries) (image.Image, error) {
 		d := 0.06 * math.Max(p.Y.Max-p.Y.Min, 1e-9)
 		p.Y.Min, p.Y.Max = p.Y.Min-d, p.Y.Max+d
 	}
-	return render(p, ax)
+	return render(p, ax, shapes, vg.Points(3)+legendMargin)
 }

@@ -41,13 +41,31 @@ type Axes struct {
 type Series struct {
 	Name string
 	X, Y []float64
+	// Dashed draws a dashed line without point markers (e.g. a training
+	// loss beside its solid test loss).
+	Dashed bool
+	// Points draws larger point markers without a line (e.g. measured
+	// values against a closed-form curve).
+	Points bool
+	// SameColor draws the series in the colour of the one before it (a
+	// train/test pair); otherwise each series takes the next palette colour.
+	SameColor bool
 }
 
 // dpi is the resolution plots are rendered at.
 const dpi = 96
 
-// Lines draws the series as lines with point markers on one plot, with a
-// legend of their names (loss curves, contraction-ratio curves). It
+// markerRadius is the radius of the point markers of line plots, and
+// scatterRadius that of scatter plots.
+const (
+	markerRadius  = vg.Length(2)
+	scatterRadius = vg.Length(1.5)
+)
+
+// Lines draws the series as lines with point markers (dashed lines
+// without them where Series.Dashed, large dots without a line where
+// Series.Points) on one plot, with a legend of their
+// names (loss curves, contraction-ratio curves) placed off the data. It
 // returns an error for mismatched or non-finite coordinates, or for
 // non-positive ones on a log axis.
 func Lines(ax Axes, series []Series) (image.Image, error) {
@@ -55,7 +73,12 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 		return nil, errors.New("viz: lines: no series")
 	}
 	p := newPlot(ax)
-	for i, s := range series {
+	var shapes []plotter.XYs
+	color := -1
+	for _, s := range series {
+		if !s.SameColor || color < 0 {
+			color++
+		}
 		if len(s.X) != len(s.Y) || len(s.X) == 0 {
 			return nil, errors.Errorf("viz: lines: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
 		}
@@ -70,18 +93,37 @@ func Lines(ax Axes, series []Series) (image.Image, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "viz: lines: series %q", s.Name)
 		}
-		c := palette[i%len(palette)]
+		c := palette[color%len(palette)]
 		l.Color = c
 		l.Width = vg.Points(1.5)
 		pts.Color = c
 		pts.Shape = draw.CircleGlyph{}
-		pts.Radius = vg.Points(2)
-		p.Add(l, pts)
+		pts.Radius = markerRadius
+		thumbs := []plot.Thumbnailer{l, pts}
+		switch {
+		case s.Points:
+			pts.Radius = 2 * markerRadius
+			p.Add(pts)
+			thumbs = thumbs[1:]
+		case s.Dashed:
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			p.Add(l)
+			thumbs = thumbs[:1]
+		default:
+			p.Add(l, pts)
+		}
+		if s.Points {
+			for _, pt := range xy {
+				shapes = append(shapes, plotter.XYs{pt})
+			}
+		} else {
+			shapes = append(shapes, xy)
+		}
 		if s.Name != "" {
-			p.Legend.Add(s.Name, l, pts)
+			p.Legend.Add(s.Name, thumbs...)
 		}
 	}
-	return render(p, ax)
+	return render(p, ax, shapes, markerRadius+legendMargin)
 }
 
 // Scatter draws 2-D points coloured by their labels (digit d in
@@ -114,6 +156,7 @@ func ScatterAxes(ax Axes, points [][2]float64, labels []uint8) (image.Image, err
 	}
 	sort.Ints(keys)
 	p := newPlot(ax)
+	var shapes []plotter.XYs
 	for _, k := range keys {
 		xy := groups[k]
 		if err := checkPoints(xy, ax, "points"); err != nil {
@@ -124,25 +167,23 @@ func ScatterAxes(ax Axes, points [][2]float64, labels []uint8) (image.Image, err
 			return nil, errors.Wrap(err, "viz: scatter")
 		}
 		s.Shape = draw.CircleGlyph{}
-		s.Radius = vg.Points(1.5)
+		s.Radius = scatterRadius
 		s.Color = palette[0]
 		if k >= 0 {
 			s.Color = palette[k%len(palette)]
 		}
 		p.Add(s)
+		for _, pt := range xy {
+			shapes = append(shapes, plotter.XYs{pt})
+		}
 		if k >= 0 {
-			p.Legend.Add(fmt.Sprint(k), s)
+			// A bigger marker in the legend than on the plot.
+			thumb := *s
+			thumb.GlyphStyle.Radius = 2 * scatterRadius
+			p.Legend.Add(fmt.Sprint(k), &thumb)
 		}
 	}
-	if labels != nil && !ax.LogX {
-		// Leave room on the right for the legend.
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, pt := range points {
-			lo, hi = math.Min(lo, pt[0]), math.Max(hi, pt[0])
-		}
-		p.X.Min, p.X.Max = lo, hi+0.2*math.Max(hi-lo, 1e-9)
-	}
-	return render(p, ax)
+	return render(p, ax, shapes, scatterRadius+legendMargin)
 }
 
 func newPlot(ax Axes) *plot.Plot {
@@ -159,7 +200,6 @@ func newPlot(ax Axes) *plot.Plot {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
 	}
-	p.Legend.Top = true
 	return p
 }
 
@@ -180,8 +220,9 @@ func checkPoints(xy plotter.XYs, ax Axes, what string) error {
 	return nil
 }
 
-// render draws p on a white canvas of the axes' size.
-func render(p *plot.Plot, ax Axes) (img image.Image, err error) {
+// render draws p on a white canvas of the axes' size, with its legend off
+// the shapes (see drawWithLegend).
+func render(p *plot.Plot, ax Axes, shapes []plotter.XYs, clearance vg.Length) (img image.Image, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, errors.Errorf("viz: drawing the plot: %v", r)
@@ -199,7 +240,7 @@ func render(p *plot.Plot, ax Axes) (img image.Image, err error) {
 		vgimg.UseDPI(dpi),
 		vgimg.UseBackgroundColor(color.White),
 	)
-	p.Draw(draw.New(c))
+	drawWithLegend(p, draw.New(c), shapes, clearance)
 	return c.Image(), nil
 }
 

@@ -233,3 +233,54 @@ func TestLogTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestLinesPairs checks that a SameColor series shares the colour of the
+// one before it, so a train/test pair takes one palette colour.
+func TestLinesPairs(t *testing.T) {
+	x := []float64{1, 2, 3}
+	img, err := Lines(Axes{}, []Series{
+		{Name: "a: test", X: x, Y: []float64{3, 2, 1}},
+		{Name: "a: train", X: x, Y: []float64{2.5, 1.5, 0.5}, Dashed: true, SameColor: true},
+		{Name: "b: test", X: x, Y: []float64{1, 2, 3}},
+		{Name: "b: train", X: x, Y: []float64{1.5, 2.5, 3.5}, Dashed: true, SameColor: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countColor(img, Palette()[0]) < 10 || countColor(img, Palette()[1]) < 10 {
+		t.Error("a pair's colour is missing")
+	}
+	if n := countColor(img, Palette()[2]); n != 0 {
+		t.Errorf("%d pixels of a third colour for two pairs", n)
+	}
+}
+
+// TestLinesPoints checks that a Points series draws markers only: two
+// far-apart points leave the middle of the plot free of their colour.
+func TestLinesPoints(t *testing.T) {
+	img, err := Lines(Axes{Width: 400, Height: 300}, []Series{{Name: "measured", X: []float64{0, 1}, Y: []float64{0, 1}, Points: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countColor(img, Palette()[0]) < 10 {
+		t.Error("no markers")
+	}
+	line, err := Lines(Axes{Width: 400, Height: 300}, []Series{{Name: "line", X: []float64{0, 1}, Y: []float64{0, 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := func(img image.Image) int {
+		n := 0
+		for y := 120; y < 180; y++ {
+			for x := 170; x < 230; x++ {
+				if color.RGBAModel.Convert(img.At(x, y)).(color.RGBA) == Palette()[0] {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if mid(img) != 0 || mid(line) == 0 {
+		t.Errorf("middle of the plot: %d pixels of the points' colour (want 0), %d of the line's (want > 0)", mid(img), mid(line))
+	}
+}

@@ -67,3 +67,15 @@ func Example() {
 	// 100 test images; same test loss as when trained: true
 	// second run refused: true
 }
+
+// A small table of numbers, as the notebooks print summaries.
+func ExampleTable() {
+	t := zoo.Table{Header: []string{"model", "test BCE", "active"}}
+	t.Add("sparse", "61.8", "19.2%")
+	t.Add("contractive", "80.5", "81.5%")
+	fmt.Print(t.String())
+	// Output:
+	// model        test BCE  active
+	// sparse           61.8   19.2%
+	// contractive      80.5   81.5%
+}

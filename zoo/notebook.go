@@ -223,8 +223,8 @@ func ReconImage(ev *eval.Evaluator, ds *data.Dataset, n, scale int) (*image.Gray
 	return viz.Compare(ds.Rows, ds.Cols, scale, in, rec), nil
 }
 
-// LossCurves plots the test loss per epoch of runs, named by names (the
-// model names when names is nil).
+// LossCurves plots the training loss (dashed) and the test loss (solid)
+// per epoch of runs, named by names (the model names when names is nil).
 func LossCurves(title string, names []string, runs ...*Run) (image.Image, error) {
 	all := make([]string, len(runs))
 	logs := make([][]train.EpochLog, len(runs))
@@ -237,28 +237,50 @@ func LossCurves(title string, names []string, runs ...*Run) (image.Image, error)
 	return PlotLosses(title, all, logs...)
 }
 
-// PlotLosses plots the test loss per epoch of metrics logs (see ReadLogs),
-// one line per log named by names; logs without lines are left out.
+// PlotLosses plots metrics logs (see ReadLogs), a pair of lines per log in
+// one colour named by names: the training loss of every epoch (dashed; the
+// mean over the epoch's minibatches while the weights moved, on the inputs
+// the model trains on — corrupted ones for a denoising model) and the test
+// loss of every evaluated epoch (solid). Logs without lines are left out.
 func PlotLosses(title string, names []string, logs ...[]train.EpochLog) (image.Image, error) {
 	var series []viz.Series
 	for i, ls := range logs {
-		var s viz.Series
+		name := ""
 		if i < len(names) {
-			s.Name = names[i]
+			name = names[i]
 		}
+		trainS := viz.Series{Name: joinName(name, "train"), Dashed: true}
+		testS := viz.Series{Name: joinName(name, "test")}
 		for _, l := range ls {
-			if !l.Evaluated() {
-				continue
+			trainS.X = append(trainS.X, float64(l.Epoch))
+			trainS.Y = append(trainS.Y, l.TrainLoss)
+			if l.Evaluated() {
+				testS.X = append(testS.X, float64(l.Epoch))
+				testS.Y = append(testS.Y, l.TestLoss)
 			}
-			s.X = append(s.X, float64(l.Epoch))
-			s.Y = append(s.Y, l.TestLoss)
 		}
-		if len(s.X) > 0 {
-			series = append(series, s)
+		var pair []viz.Series
+		if len(testS.X) > 0 {
+			pair = append(pair, testS)
 		}
+		if len(trainS.X) > 0 {
+			pair = append(pair, trainS)
+		}
+		if len(pair) == 2 {
+			pair[1].SameColor = true
+		}
+		series = append(series, pair...)
 	}
 	if len(series) == 0 {
 		return nil, errors.New("loss curves: no run has a metrics log")
 	}
-	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "test loss (nats/image)"}, series)
+	return viz.Lines(viz.Axes{Title: title, XLabel: "epoch", YLabel: "loss per image (dashed: train, solid: test)"}, series)
+}
+
+// joinName is "name: what", or what alone for an empty name.
+func joinName(name, what string) string {
+	if name == "" {
+		return what
+	}
+	return name + ": " + what
 }
