@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aezoo/aezoo/ckpt"
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/models"
@@ -218,6 +219,26 @@ func TestInitFromEncoder(t *testing.T) {
 		if math.Abs(code[i]-feats[i]) > 1e-12 {
 			t.Fatalf("feature %d: %g, code %g", i, feats[i], code[i])
 		}
+	}
+	// The same layers from a saved run folder.
+	dir := t.TempDir()
+	if err := ckpt.Save(dir, ckpt.Saved{Model: c, Dtype: "float64", In: s.In}, store); err != nil {
+		t.Fatal(err)
+	}
+	fromRun, act2, err := EncoderFromRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act2 != act || len(fromRun) != 1 || fromRun[0].In != 10 || fromRun[0].Out != 7 {
+		t.Fatalf("from the run folder: %d layers, %q", len(fromRun), act2)
+	}
+	for i, v := range fromRun[0].W {
+		if v != layers[0].W[i] {
+			t.Fatalf("W[%d] from the run folder %g, from the store %g", i, v, layers[0].W[i])
+		}
+	}
+	if _, _, err := EncoderFromRun(t.TempDir()); err == nil {
+		t.Error("EncoderFromRun of an empty folder succeeded")
 	}
 	if _, _, err := EncoderLayers(models.Config{Model: "topk"}, store); err == nil {
 		t.Error("top-K encoder accepted")
