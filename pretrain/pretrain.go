@@ -59,6 +59,43 @@ type Result struct {
 // hidden activation and an encoder enc (plain, sparse, denoising,
 // contractive). OnStage, when set, is called after each stage.
 func Greedy(ctx context.Context, stages []Stage, trainSet, testSet *data.Dataset, onStage func(i int, r StageResult)) (*Result, error) {
+	return GreedyWith(ctx, stages, trainSet, testSet, Fit, onStage)
+}
+
+// Fitted is a trained stage: its parameters, an evaluator of it, the data
+// it was trained and evaluated on (binarized as it saw them), and its
+// metrics.
+type Fitted struct {
+	Store       *graph.Store
+	Eval        *eval.Evaluator
+	Train, Test *data.Dataset
+	Result      StageResult
+}
+
+// FitFunc trains stage i (0-based) on trainSet, evaluating on testSet.
+type FitFunc func(ctx context.Context, i int, s Stage, trainSet, testSet *data.Dataset) (*Fitted, error)
+
+// Fit is the FitFunc of Greedy: train.New and Run, nothing saved.
+func Fit(ctx context.Context, _ int, s Stage, trainSet, testSet *data.Dataset) (*Fitted, error) {
+	t, err := train.New(s.Model, s.Options, trainSet, testSet, nil)
+	if err != nil {
+		return nil, err
+	}
+	var last train.EpochLog
+	t.OnEpoch = func(_ *train.Trainer, l train.EpochLog, _ eval.Metrics) error {
+		last = l
+		return nil
+	}
+	if err := t.Run(ctx); err != nil {
+		return nil, err
+	}
+	return &Fitted{Store: t.Store, Eval: t.Eval, Train: t.Train, Test: t.Test,
+		Result: StageResult{Model: s.Model, Epochs: t.Epoch, TrainLoss: last.TrainLoss, TestLoss: last.TestLoss}}, nil
+}
+
+// GreedyWith is Greedy with the stages trained by fit (e.g. into run
+// folders that a reproduction reuses).
+func GreedyWith(ctx context.Context, stages []Stage, trainSet, testSet *data.Dataset, fit FitFunc, onStage func(i int, r StageResult)) (*Result, error) {
 	if len(stages) == 0 {
 		return nil, errors.New("pretrain: no stages")
 	}
@@ -91,31 +128,26 @@ func Greedy(ctx context.Context, stages []Stage, trainSet, testSet *data.Dataset
 	}
 	tr, te := trainSet, testSet
 	for i, s := range stages {
-		t, err := train.New(s.Model, s.Options, tr, te, nil)
+		f, err := fit(ctx, i, s, tr, te)
 		if err != nil {
 			return nil, errors.Wrapf(err, "pretrain: stage %d", i+1)
 		}
-		var last train.EpochLog
-		t.OnEpoch = func(_ *train.Trainer, l train.EpochLog, _ eval.Metrics) error {
-			last = l
-			return nil
+		w, b := f.Store.Get("enc.W"), f.Store.Get("enc.b")
+		if w == nil || b == nil {
+			return nil, errors.Errorf("pretrain: stage %d has no encoder enc", i+1)
 		}
-		if err := t.Run(ctx); err != nil {
-			return nil, errors.Wrapf(err, "pretrain: stage %d", i+1)
-		}
-		sh := t.Store.Get("enc.W").Shape()
-		res.Layers = append(res.Layers, classify.Layer{W: t.Store.Floats("enc.W"), B: t.Store.Floats("enc.b"), In: sh[0], Out: sh[1]})
-		r := StageResult{Model: s.Model, Epochs: t.Epoch, TrainLoss: last.TrainLoss, TestLoss: last.TestLoss}
-		res.Stages = append(res.Stages, r)
+		sh := w.Shape()
+		res.Layers = append(res.Layers, classify.Layer{W: f.Store.Floats("enc.W"), B: f.Store.Floats("enc.b"), In: sh[0], Out: sh[1]})
+		res.Stages = append(res.Stages, f.Result)
 		if onStage != nil {
-			onStage(i, r)
+			onStage(i, f.Result)
 		}
 		if i+1 < len(stages) {
 			// The codes of the sets the stage saw (binarized as it was).
-			if tr, err = codes(t, t.Train); err != nil {
+			if tr, err = Codes(f.Eval, f.Train); err != nil {
 				return nil, errors.Wrapf(err, "pretrain: stage %d: training codes", i+1)
 			}
-			if te, err = codes(t, t.Test); err != nil {
+			if te, err = Codes(f.Eval, f.Test); err != nil {
 				return nil, errors.Wrapf(err, "pretrain: stage %d: test codes", i+1)
 			}
 		}
@@ -123,10 +155,11 @@ func Greedy(ctx context.Context, stages []Stage, trainSet, testSet *data.Dataset
 	return res, nil
 }
 
-// codes returns the trained stage's codes of ds (the clean input) as a
-// data set with the labels of ds.
-func codes(t *train.Trainer, ds *data.Dataset) (*data.Dataset, error) {
-	c, dim, err := t.Eval.Codes(ds, graph.Code)
+// Codes returns a trained autoencoder's codes of ds (from the clean
+// input) as a data set of 1×dim "images" with the labels of ds: the input
+// of the next stage.
+func Codes(ev *eval.Evaluator, ds *data.Dataset) (*data.Dataset, error) {
+	c, dim, err := ev.Codes(ds, graph.Code)
 	if err != nil {
 		return nil, err
 	}

@@ -104,11 +104,11 @@ func TestGreedyStack(t *testing.T) {
 	}
 	first := alone(t, s1, tr, te)
 	sameLayer(t, "layer 1", res.Layers[0], first.Store)
-	ctr, err := codes(first, tr)
+	ctr, err := Codes(first.Eval, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cte, err := codes(first, te)
+	cte, err := Codes(first.Eval, te)
 	if err != nil {
 		t.Fatal(err)
 	}
