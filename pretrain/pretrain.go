@@ -56,8 +56,9 @@ type Result struct {
 // Greedy trains the stages in order: stage 1 on trainSet (evaluated on
 // testSet), stage l on the codes that the trained stages 1…l−1 give for
 // both sets. Every stage must be a one-layer autoencoder with the same
-// hidden activation and an encoder enc (plain, sparse, denoising,
-// contractive). OnStage, when set, is called after each stage.
+// hidden activation whose code is its dense layer enc (plain, sparse,
+// denoising, contractive, lineardae, or a model made from them with
+// models.Extend). OnStage, when set, is called after each stage.
 func Greedy(ctx context.Context, stages []Stage, trainSet, testSet *data.Dataset, onStage func(i int, r StageResult)) (*Result, error) {
 	return GreedyWith(ctx, stages, trainSet, testSet, Fit, onStage)
 }
@@ -102,9 +103,8 @@ func GreedyWith(ctx context.Context, stages []Stage, trainSet, testSet *data.Dat
 	res := &Result{Activation: stages[0].Model.Activation}
 	for i, s := range stages {
 		switch s.Model.Model {
-		case "plain", "sparse", "denoising", "contractive":
-		default:
-			return nil, errors.Errorf("pretrain: stage %d: model %q (want plain, sparse, denoising or contractive)", i+1, s.Model.Model)
+		case "topk", "vae":
+			return nil, errors.Errorf("pretrain: stage %d: the %s model's code is not its dense layer enc (want plain, sparse, denoising, contractive or a model extending them)", i+1, s.Model.Model)
 		}
 		spec, err := models.SpecOf(s.Model)
 		if err != nil {

@@ -149,7 +149,8 @@ func TestBadStages(t *testing.T) {
 		want   string
 	}{
 		{nil, "no stages"},
-		{[]Stage{stage("vae", 10, nil)}, "model"},
+		{[]Stage{stage("vae", 10, nil)}, "vae"},
+		{[]Stage{stage("plain", 10, nil), stage("topk", 5, func(c *models.Config) { c.K = 2 })}, "topk"},
 		{[]Stage{stage("plain", 10, func(c *models.Config) { c.Layers = "10,5" })}, "one layer"},
 		{[]Stage{stage("plain", 10, nil), stage("plain", 5, func(c *models.Config) { c.Activation = "relu" })}, "activation"},
 		{[]Stage{stage("plain", 10, nil), stage("plain", 5, func(c *models.Config) { c.Hidden = 0 })}, "stage 2"},
