@@ -240,6 +240,9 @@ func TestInitFromEncoder(t *testing.T) {
 	if _, _, err := EncoderFromRun(t.TempDir()); err == nil {
 		t.Error("EncoderFromRun of an empty folder succeeded")
 	}
+	if _, _, err := EncoderLayers(models.Config{Model: "plain", Arch: "conv"}, store); err == nil {
+		t.Error("convolutional encoder accepted")
+	}
 	if _, _, err := EncoderLayers(models.Config{Model: "topk"}, store); err == nil {
 		t.Error("top-K encoder accepted")
 	}

@@ -27,6 +27,9 @@ func EncoderLayerName(i int) string {
 // Config.Activation act) to fine-tune the pretrained encoder. The top-K
 // model is refused: its code is not a dense layer.
 func EncoderLayers(c models.Config, store *graph.Store) (layers []Layer, act string, err error) {
+	if c.Arch == "conv" {
+		return nil, "", errors.New("classify: a convolutional encoder (--arch conv) is not a stack of dense layers to fine-tune")
+	}
 	switch c.Model {
 	case "topk":
 		return nil, "", errors.New("classify: the top-K encoder keeps the k largest units of each example: it is not a dense layer to fine-tune")

@@ -38,6 +38,9 @@ type Config struct {
 	// code is the last layer) and the decoder mirrors it. Empty: one layer
 	// of Hidden units. See Sizes.
 	Layers string `json:"layers,omitempty"`
+	// Arch is the encoder/decoder architecture: "" or "mlp" (dense
+	// layers) or "conv" (see conv.go).
+	Arch string `json:"arch,omitempty"`
 
 	// Package is the import path of the Go package that registers the
 	// model, for models added with Extend (empty for the zoo's own): a
@@ -181,6 +184,13 @@ var shared = []Hyper{
 		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
 	{"layers", "encoder layer sizes from the input, comma-separated, e.g. 1000,1000,1000 (replaces --hidden; the decoder mirrors them)",
 		func(c *Config) any { return &c.Layers }, func(c Config) error { _, err := ParseLayers(c.Layers); return err }},
+	{"arch", "encoder/decoder: mlp (dense layers) or conv (3×3 convolutions and 2×2 max pooling; the decoder upsamples and convolves)",
+		func(c *Config) any { return &c.Arch }, func(c Config) error {
+			if c.Arch == "" {
+				return nil
+			}
+			return oneOf("arch", c.Arch, "mlp", "conv")
+		}},
 	{"latent", "latent size", func(c *Config) any { return &c.Latent }, func(c Config) error { return positive("latent", c.Latent) }},
 }
 

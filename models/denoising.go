@@ -24,7 +24,7 @@ func init() {
 	Register(Spec{
 		Name:   "denoising",
 		Doc:    "denoising autoencoder: reconstruct x from a corrupted x̃ (gaussian, masking, salt-and-pepper)",
-		Hypers: []string{"hidden", "activation", "loss", "layers", "tied", "noise", "noise-level"},
+		Hypers: []string{"hidden", "activation", "loss", "layers", "tied", "arch", "noise", "noise-level"},
 		Usage: map[string]string{
 			"noise":       "corruption q(x̃|x): gaussian, masking or saltpepper",
 			"noise-level": "σ for gaussian noise, corrupted fraction ν for masking and saltpepper",
@@ -34,14 +34,16 @@ func init() {
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
 			xt := b.Input("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: c.Noise, Level: c.NoiseLevel}))
-			mirror(b, c, encode(b, c, xt), x)
+			decodeAny(b, c, encodeAny(b, c, xt), x)
 		},
 	})
 }
 
 // checkDenoising: the corruption is known and its level is a fraction for
 // masking and salt-and-pepper noise.
-func checkDenoising(c Config) error {
+func checkDenoising(c Config) error { return checks(checkArch(c), checkNoise(c)) }
+
+func checkNoise(c Config) error {
 	switch c.Noise {
 	case "gaussian":
 		return nil // any σ ≥ 0

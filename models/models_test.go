@@ -255,3 +255,128 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("Lookup(vea): %v", err)
 	}
 }
+
+// TestConvGradients checks the convolutional models (--arch conv, on 8×8
+// images) against central finite differences: every parameter, up to 20
+// entries each spread over it (the Gorgonia convolution, max-pooling and
+// upsampling nodes, the reshapes and the per-map bias).
+func TestConvGradients(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"plain/conv", tiny("plain", func(c *Config) { c.Hidden, c.Arch = 3, "conv" })},
+		{"plain/conv/relu/mse", tiny("plain", func(c *Config) { c.Hidden, c.Arch, c.Activation, c.Loss = 3, "conv", "relu", "mse" })},
+		{"denoising/conv", tiny("denoising", func(c *Config) { c.Hidden, c.Arch = 3, "conv" })},
+		{"vae/conv", tiny("vae", func(c *Config) { c.Hidden, c.Latent, c.Arch = 4, 2, "conv" })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, 8))
+			s := graph.Shape{In: 64, Batch: 2}
+			m, err := Build(tc.cfg, s, graph.Float64(), nil, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// h = 1e-5: a larger step crosses the ReLU and max-pooling
+			// kinks (one entry off by 15% at h = 1e-4); at this step the
+			// central difference of a loss summed over 64 pixels carries
+			// ≈1e-9 of rounding noise, hence the absolute floor of
+			// 1e-3·1e-5 = 1e-8 on the compared difference.
+			r, err := graph.CheckGradients(m, randomBatch(rng, s.In*s.Batch), rng, 1e-5, 1e-3, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Checked < 20*len(m.Params)/2 {
+				t.Errorf("checked only %d entries of %d parameters", r.Checked, len(m.Params))
+			}
+			if r.MaxRel > 1e-5 {
+				t.Errorf("gradient mismatch at %s: symbolic %.10g, finite difference %.10g (rel %.2g)", r.Worst, r.Analytic, r.Numeric, r.MaxRel)
+			}
+		})
+	}
+}
+
+// TestConvShapes: the convolutional models' parameters and code, and the
+// rules of --arch conv (square sides that are multiples of 4, no --layers,
+// no --tied).
+func TestConvShapes(t *testing.T) {
+	c := tiny("plain", func(c *Config) { c.Hidden, c.Arch = 10, "conv" })
+	store := graph.NewStore()
+	m, err := Build(c, graph.Shape{In: 784, Batch: 2}, graph.Float32(), store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]int{"conv1.W": {16, 9}, "conv1.b": {1, 16}, "conv2.W": {32, 144}, "conv2.b": {1, 32},
+		"enc.W": {32 * 7 * 7, 10}, "enc.b": {1, 10}, "decfc.W": {10, 32 * 7 * 7}, "decfc.b": {1, 32 * 7 * 7},
+		"deconv2.W": {16, 288}, "deconv2.b": {1, 16}, "deconv1.W": {1, 144}, "deconv1.b": {1, 1}}
+	if len(store.Names()) != len(want) {
+		t.Errorf("parameters %v", store.Names())
+	}
+	for name, shape := range want {
+		if got := store.Get(name); got == nil || !got.Shape().Eq(tensor.Shape(shape)) {
+			t.Errorf("%s = %v, want shape %v", name, got, shape)
+		}
+	}
+	if code := m.Output(graph.Code); code == nil || code.Shape()[1] != 10 {
+		t.Errorf("code %v", code)
+	}
+	if recon := m.Output(graph.Recon); recon == nil || recon.Shape()[1] != 784 {
+		t.Errorf("recon %v", recon)
+	}
+	if _, err := Build(c, graph.Shape{In: 30 * 30, Batch: 2}, graph.Float32(), nil, nil); err == nil || !strings.Contains(err.Error(), "multiple of 4") {
+		t.Errorf("30×30 images: %v", err)
+	}
+	for _, bad := range []Config{
+		tiny("plain", func(c *Config) { c.Arch, c.Layers = "conv", "10,5" }),
+		tiny("denoising", func(c *Config) { c.Arch, c.Tied = "conv", true }),
+		tiny("vae", func(c *Config) { c.Arch, c.Layers = "conv", "10" }),
+		tiny("plain", func(c *Config) { c.Arch = "resnet" }),
+	} {
+		s, _ := Lookup(bad.Model)
+		if err := s.Validate(bad); err == nil || !strings.Contains(err.Error(), "--") {
+			t.Errorf("%s %+v: %v", bad.Model, bad, err)
+		}
+	}
+}
+
+// TestConvTrains: Adam steps on one batch of 8×8 binary images (horizontal
+// and vertical stripes) lower the convolutional models' loss by a fifth
+// (the graph trains end to end).
+func TestConvTrains(t *testing.T) {
+	for _, name := range []string{"plain", "vae"} {
+		c := tiny(name, func(c *Config) { c.Hidden, c.Latent, c.Arch = 8, 4, "conv" })
+		s := graph.Shape{In: 64, Batch: 8}
+		rng := rand.New(rand.NewPCG(3, 4))
+		m, err := Build(c, s, graph.Float32(), nil, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := graph.NewTrainer(m, graph.NewAdam(1e-2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, s.In*s.Batch)
+		for n := 0; n < s.Batch; n++ {
+			for i := 0; i < 8; i++ {
+				for j := 0; j < 8; j++ {
+					if (n%2 == 0 && (i+n/2)%2 == 0) || (n%2 == 1 && (j+n/2)%2 == 0) {
+						x[n*64+i*8+j] = 1
+					}
+				}
+			}
+		}
+		var first, last float64
+		for i := 0; i < 60; i++ {
+			if err := p.Run(x, rand.New(rand.NewPCG(5, 5)), true); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = p.Loss()
+			}
+			last = p.Loss()
+		}
+		if !(last < 0.8*first) {
+			t.Errorf("%s --arch conv: loss %.3f → %.3f after 60 steps", name, first, last)
+		}
+	}
+}

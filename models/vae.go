@@ -5,6 +5,7 @@ import (
 
 	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/losses"
+	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -20,24 +21,38 @@ import (
 // With --layers the encoder is a stack of ReLU layers (enc, enc2, …) below
 // μ and log σ², and the decoder mirrors it: z → the last layer's size
 // (dec1), then back down the sizes (…, dec2) and to pixel space (dec).
+// With --arch conv two convolutions with max pooling (conv.go) sit below
+// the --hidden layer enc, and the decoder dec1 → decfc → upsampling
+// convolutions mirrors them.
 func init() {
 	Register(Spec{
 		Name:   "vae",
 		Doc:    "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I); sample from the prior",
-		Hypers: []string{"hidden", "latent", "beta", "layers"},
+		Hypers: []string{"hidden", "latent", "beta", "layers", "arch"},
 		Usage: map[string]string{
 			"hidden": "units of the encoder's and the decoder's hidden layer",
+			"arch":   "encoder/decoder: mlp, or conv (two 3×3 convolutions with max pooling below the --hidden ReLU layer; the decoder upsamples and convolves)",
 			"layers": "the encoder's ReLU layer sizes from the input, comma-separated (replaces --hidden; the decoder mirrors them)",
 			"latent": "size of the latent code z",
 			"beta":   "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
+		},
+		Check: func(c Config) error {
+			if c.conv() && c.Layers != "" {
+				return errors.Errorf("--layers %q cannot be used with --arch conv", c.Layers)
+			}
+			return nil
 		},
 		Defaults: Config{Hidden: 400, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
 			eps := b.Input("eps", c.Latent, standardNormal)
 			e := x
-			for i, units := range sizes(b, c) {
-				e = b.Act("relu", b.Dense(EncoderLayer(i), e, units).Pre)
+			if c.conv() {
+				e = b.Act("relu", b.Dense("enc", convFeatures(b, x), c.Hidden).Pre)
+			} else {
+				for i, units := range sizes(b, c) {
+					e = b.Act("relu", b.Dense(EncoderLayer(i), e, units).Pre)
+				}
 			}
 			mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
 			logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)
@@ -56,6 +71,9 @@ func init() {
 // and Recon outputs; with --layers, z·V + c has the last layer's size and
 // ReLU layers dec_L … dec2 mirror the encoder's before U.
 func vaeDecoder(c Config, b *graph.Builder, z *G.Node) decoded {
+	if c.conv() {
+		return bernoulli(b, convLogits(b, b.Act("relu", b.Dense("dec1", z, c.Hidden).Pre)))
+	}
 	s := sizes(b, c)
 	d := b.Act("relu", b.Dense("dec1", z, s[len(s)-1]).Pre)
 	for i := len(s) - 1; i >= 1; i-- {

@@ -116,6 +116,9 @@ func GreedyWith(ctx context.Context, stages []Stage, trainSet, testSet *data.Dat
 		if err := s.Options.Validate(); err != nil {
 			return nil, errors.Wrapf(err, "pretrain: stage %d", i+1)
 		}
+		if s.Model.Arch == "conv" {
+			return nil, errors.Errorf("pretrain: stage %d: a stage is a dense layer (--arch conv)", i+1)
+		}
 		if s.Model.Layers != "" {
 			return nil, errors.Errorf("pretrain: stage %d: a stage is one layer (--layers %q)", i+1, s.Model.Layers)
 		}
