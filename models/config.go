@@ -182,7 +182,7 @@ var shared = []Hyper{
 	{"noise", "corruption: gaussian, masking or saltpepper", func(c *Config) any { return &c.Noise }, nil},
 	{"noise-level", "σ for gaussian noise, corrupted fraction for masking and saltpepper", func(c *Config) any { return &c.NoiseLevel },
 		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
-	{"layers", "encoder layer sizes from the input, comma-separated, e.g. 1000,1000,1000 (replaces --hidden; the decoder mirrors them)",
+	{"layers", "encoder layer sizes from the input, comma-separated, e.g. 1000,1000,1000 (or 1000-1000-1000; replaces --hidden; the decoder mirrors them)",
 		func(c *Config) any { return &c.Layers }, func(c Config) error { _, err := ParseLayers(c.Layers); return err }},
 	{"arch", "encoder/decoder: mlp (dense layers) or conv (3×3 convolutions and 2×2 max pooling; the decoder upsamples and convolves)",
 		func(c *Config) any { return &c.Arch }, func(c Config) error {
@@ -198,12 +198,17 @@ var shared = []Hyper{
 const MaxLayers = 16
 
 // ParseLayers parses a --layers value: positive sizes separated by commas
-// (spaces allowed). The empty string gives no sizes.
+// or hyphens ("1000,500" or "1000-500"; the hyphen form is a single value
+// in a `zoo sweep` axis, whose values are separated by commas), spaces
+// allowed. The empty string gives no sizes.
 func ParseLayers(s string) ([]int, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	parts := strings.Split(s, ",")
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' })
+	if strings.Count(s, ",")+strings.Count(s, "-")+1 != len(parts) {
+		return nil, errors.Errorf("invalid --layers %q: want positive sizes separated by commas, such as 1000,1000,1000", s)
+	}
 	if len(parts) > MaxLayers {
 		return nil, errors.Errorf("invalid --layers %q: %d layers, at most %d", s, len(parts), MaxLayers)
 	}

@@ -75,6 +75,9 @@ func TestChecks(t *testing.T) {
 		{"denoising", func(c *Config) { c.Layers = "1000,,10" }, "--layers"},
 		{"vae", func(c *Config) { c.Layers = "-4" }, "--layers"},
 		{"contractive", func(c *Config) { c.Layers = " 1000, 500 " }, ""},
+		{"plain", func(c *Config) { c.Layers = "1000-500-250" }, ""},
+		{"plain", func(c *Config) { c.Layers = "1000--500" }, "--layers"},
+		{"plain", func(c *Config) { c.Layers = "1000," }, "--layers"},
 		{"topk", func(c *Config) { c.Layers = "0" }, ""}, // not a top-K hyperparameter
 		{"vae", func(c *Config) { c.Beta = -1 }, "--beta"},
 		{"vae", func(c *Config) { c.Activation = "nope" }, ""}, // the VAE's activation is fixed

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -377,6 +378,25 @@ func TestConvTrains(t *testing.T) {
 		}
 		if !(last < 0.8*first) {
 			t.Errorf("%s --arch conv: loss %.3f → %.3f after 60 steps", name, first, last)
+		}
+	}
+}
+
+// TestParseLayers: the sizes of --layers, in both spellings.
+func TestParseLayers(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"", nil, true}, {"1000,1000,1000", []int{1000, 1000, 1000}, true}, {"500-250", []int{500, 250}, true},
+		{" 7 , 3 ", []int{7, 3}, true}, {"7", []int{7}, true},
+		{"-4", nil, false}, {"4,", nil, false}, {"4,,2", nil, false}, {"0", nil, false}, {"a", nil, false},
+		{"1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1", nil, false}, // more than MaxLayers
+	} {
+		got, err := ParseLayers(tc.in)
+		if (err == nil) != tc.ok || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("ParseLayers(%q) = %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }
