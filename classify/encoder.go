@@ -12,12 +12,7 @@ import (
 
 // EncoderLayerName is the parameter prefix of encoder layer i (0-based) in
 // the zoo's autoencoders: "enc" for the first layer, then "enc2", "enc3", ….
-func EncoderLayerName(i int) string {
-	if i == 0 {
-		return "enc"
-	}
-	return "enc" + itoa(i+1)
-}
+func EncoderLayerName(i int) string { return models.EncoderLayer(i) }
 
 // EncoderLayers returns the hidden layers of the encoder of the trained
 // autoencoder c whose parameters are in store, from the input up, and
