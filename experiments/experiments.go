@@ -44,7 +44,7 @@ type Experiment struct {
 
 // Catalogue lists the experiments in report order.
 func Catalogue() []Experiment {
-	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment, likelihoodExperiment}
+	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment, likelihoodExperiment, pretrainingExperiment}
 }
 
 // Lookup returns the named experiment.

@@ -30,7 +30,7 @@ const (
 // 784-[200,200]-50 tanh, with K importance samples (1: the VAE).
 func burdaConfig(K int) models.Config {
 	c, _ := models.Defaults("vae")
-	c.Hidden, c.Layers, c.Activation, c.Latent, c.IWK = 200, 2, "tanh", 50, K
+	c.Layers, c.Activation, c.Latent, c.IWK = "200,200", "tanh", 50, K
 	return c
 }
 

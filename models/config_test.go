@@ -70,12 +70,20 @@ func TestChecks(t *testing.T) {
 		{"denoising", func(c *Config) { c.Noise, c.NoiseLevel = "gaussian", 2 }, ""},
 		{"lineardae", func(c *Config) { c.NoiseLevel = -0.1 }, "--noise-level"},
 		{"vae", func(c *Config) { c.Latent = 0 }, "--latent"},
+		{"plain", func(c *Config) { c.Layers = "1000,0" }, "--layers"},
+		{"plain", func(c *Config) { c.Layers = "1000,x" }, "--layers"},
+		{"denoising", func(c *Config) { c.Layers = "1000,,10" }, "--layers"},
+		{"vae", func(c *Config) { c.Layers = "-4" }, "--layers"},
+		{"contractive", func(c *Config) { c.Layers = " 1000, 500 " }, ""},
+		{"plain", func(c *Config) { c.Layers = "1000-500-250" }, ""},
+		{"plain", func(c *Config) { c.Layers = "1000--500" }, "--layers"},
+		{"plain", func(c *Config) { c.Layers = "1000," }, "--layers"},
+		{"topk", func(c *Config) { c.Layers = "0" }, ""}, // not a top-K hyperparameter
 		{"vae", func(c *Config) { c.Beta = -1 }, "--beta"},
 		{"vae", func(c *Config) { c.Activation = "nope" }, "--activation"},
 		{"vae", func(c *Config) { c.IWK = -1 }, "--iw-k"},
-		{"vae", func(c *Config) { c.Layers = -2 }, "--layers"},
 		{"vae", func(c *Config) { c.IWK, c.Beta = 5, 2 }, "--beta"},
-		{"vae", func(c *Config) { c.IWK, c.Layers = 0, 0 }, ""}, // configs saved before the flags
+		{"vae", func(c *Config) { c.IWK = 0 }, ""}, // configs saved before the flag
 		{"vae", func(c *Config) { c.IWK, c.Beta = 1, 2 }, ""},
 	} {
 		c, _ := Defaults(tc.model)

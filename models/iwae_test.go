@@ -46,8 +46,9 @@ func (v plainVAE) act(x []float64) []float64 {
 // encode returns μ and log σ² of x.
 func (v plainVAE) encode(x []float64) (mu, lv []float64) {
 	h := x
-	for i := range max(v.c.Layers, 1) {
-		h = v.act(v.dense(layerName("enc", i), h))
+	sizes, _ := v.c.Sizes()
+	for i := range sizes {
+		h = v.act(v.dense(EncoderLayer(i), h))
 	}
 	return v.dense("mu", h), v.dense("logvar", h)
 }
@@ -55,8 +56,10 @@ func (v plainVAE) encode(x []float64) (mu, lv []float64) {
 // logPxz returns log p(x|z) = −Σ softplus(l) − x·l.
 func (v plainVAE) logPxz(x, z []float64) float64 {
 	h := z
-	for i := range max(v.c.Layers, 1) {
-		h = v.act(v.dense(layerName("dec1", i), h))
+	sizes, _ := v.c.Sizes()
+	h = v.act(v.dense("dec1", h))
+	for i := len(sizes) - 1; i >= 1; i-- {
+		h = v.act(v.dense(DecoderLayer(i), h))
 	}
 	l := v.dense("dec", h)
 	var s float64
@@ -105,7 +108,7 @@ func TestIWAEBoundIsTheEquation(t *testing.T) {
 		K    int
 	}{
 		{"k5", nil, 5},
-		{"k3/2layers/tanh", func(c *Config) { c.Layers, c.Activation = 2, "tanh" }, 3},
+		{"k3/2layers/tanh", func(c *Config) { c.Layers, c.Activation = "5,4", "tanh" }, 3},
 		{"k1", nil, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,15 +11,21 @@ import (
 )
 
 // The variational autoencoder (Kingma & Welling 2014), configured as
-// pytorch/examples/vae: 784-400-(20,20)-400-784, ReLU; --layers stacks
-// more hidden layers (Burda et al.'s 784-[200,200]-50 tanh is --hidden 200
-// --layers 2 --latent 50 --activation tanh).
+// pytorch/examples/vae: 784-400-(20,20)-400-784, ReLU.
 //
-//	e      = act(x·W + b)                        (Layers times)
+//	e      = act(x·W + b)                        (one layer per --layers size)
 //	μ, log σ² = e·Wμ + bμ, e·Wσ + bσ
 //	z      = μ + exp(½ log σ²) ⊙ ε,    ε ~ N(0, I) fed every step
-//	x̂      = sigmoid(act(z·V + c)·U + d)          (Layers hidden layers)
+//	x̂      = sigmoid(act(z·V + c)·U + d)          (the decoder mirrors the encoder)
 //	loss   = BCE(x̂, x) + β·KL(N(μ, σ²) ‖ N(0, I))      (per image: −ELBO for β = 1)
+//
+// With --layers the encoder is a stack of layers (enc, enc2, …) below μ
+// and log σ², and the decoder mirrors it: z → the last layer's size
+// (dec1), then back down the sizes (…, dec2) and to pixel space (dec).
+// Burda et al.'s 784-[200,200]-50 tanh is --layers 200,200 --latent 50
+// --activation tanh. With --arch conv two convolutions with max pooling
+// (conv.go) sit below the --hidden layer enc, and the decoder dec1 → decfc
+// → upsampling convolutions mirrors them.
 //
 // With --iw-k K > 1 it is the importance-weighted autoencoder (Burda et
 // al. 2016): K samples z_k = μ + σ ⊙ ε_k per example and the loss
@@ -33,19 +39,29 @@ func init() {
 	Register(Spec{
 		Name:   "vae",
 		Doc:    "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I) (--iw-k K: the IWAE bound); sample from the prior",
-		Hypers: []string{"hidden", "layers", "activation", "latent", "beta", "iw-k"},
+		Hypers: []string{"hidden", "layers", "arch", "activation", "latent", "beta", "iw-k"},
 		Usage: map[string]string{
-			"hidden":     "units of each hidden layer of the encoder and of the decoder",
-			"layers":     "hidden layers of the encoder and of the decoder",
+			"hidden":     "units of the encoder's and the decoder's hidden layer",
+			"layers":     "the encoder's hidden layer sizes from the input, comma-separated (replaces --hidden; the decoder mirrors them)",
+			"arch":       "encoder/decoder: mlp, or conv (two 3×3 convolutions with max pooling below the --hidden ReLU layer; the decoder upsamples and convolves)",
 			"activation": "activation of the hidden layers: relu, tanh, sigmoid or linear",
 			"latent":     "size of the latent code z",
 			"beta":       "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
 			"iw-k":       "importance samples per example: 1 trains on the ELBO, K > 1 on the IWAE bound (Burda et al.)",
 		},
-		Defaults: Config{Hidden: 400, Layers: 1, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1, IWK: 1},
+		Defaults: Config{Hidden: 400, Activation: "relu", Loss: "bce", Latent: 20, Beta: 1, IWK: 1},
 		Check: func(c Config) error {
 			if c.IWK > 1 && c.Beta != 1 {
 				return errors.Errorf("invalid --beta %g: --iw-k %d (the IWAE bound) has no β, use --beta 1", c.Beta, c.IWK)
+			}
+			if c.conv() && c.Layers != "" {
+				return errors.Errorf("--layers %q cannot be used with --arch conv", c.Layers)
+			}
+			if c.conv() && c.IWK > 1 {
+				return errors.Errorf("--iw-k %d cannot be used with --arch conv (the IWAE bound is built for the dense VAE)", c.IWK)
+			}
+			if c.conv() && c.Activation != "relu" {
+				return errors.Errorf("--activation %s cannot be used with --arch conv (its layers are ReLU)", c.Activation)
 			}
 			return nil
 		},
@@ -61,8 +77,12 @@ func declareVAE(c Config, b *graph.Builder, K int, iw bool) {
 	x := b.Batch("x")
 	eps := b.RowInput("eps", K*c.Latent, standardNormal)
 	e := x
-	for i := range max(c.Layers, 1) {
-		e = b.Act(c.Activation, b.Dense(layerName("enc", i), e, c.Hidden).Pre)
+	if c.conv() {
+		e = b.Act("relu", b.Dense("enc", convFeatures(b, x), c.Hidden).Pre)
+	} else {
+		for i, units := range sizes(b, c) {
+			e = b.Act(c.Activation, b.Dense(EncoderLayer(i), e, units).Pre)
+		}
 	}
 	mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
 	logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)
@@ -105,38 +125,39 @@ func iwLogWeights(b *graph.Builder, logits, x, z, eps, logVar *G.Node) *G.Node {
 	return b.Must(G.Sub(logPrior, bce))
 }
 
-// layerName names hidden layer i (0-based) of a stack: the first keeps the
-// one-layer model's name (checkpoints of it load unchanged), the others get
-// a suffix: enc, enc.2, enc.3, …
-func layerName(base string, i int) string {
-	if i == 0 {
-		return base
-	}
-	return base + "." + string(rune('1'+i))
-}
-
 // vaeDecode declares the decoder's parameters once and returns its logits
-// l = act(…act(z·V + c)…)·U + d for each of zs.
+// for each of zs: l = act(…act(z·V + c)…)·U + d, the layers dec1, dec_L,
+// …, dec2, dec mirroring the encoder's sizes (with --arch conv: dec1, then
+// the upsampling convolutions of conv.go; one z only).
 func vaeDecode(c Config, b *graph.Builder, zs ...*G.Node) []*G.Node {
-	var layers []graph.Layer
+	if c.conv() {
+		return []*G.Node{convLogits(b, b.Act("relu", b.Dense("dec1", zs[0], c.Hidden).Pre))}
+	}
+	s := sizes(b, c)
+	type layer struct {
+		name  string
+		width int
+	}
+	stack := []layer{{"dec1", s[len(s)-1]}}
+	for i := len(s) - 1; i >= 1; i-- {
+		stack = append(stack, layer{DecoderLayer(i), s[i-1]})
+	}
+	stack = append(stack, layer{"dec", b.Shape().In})
+	var declared []graph.Layer
 	out := make([]*G.Node, len(zs))
 	for n, z := range zs {
 		h := z
-		for i := range max(c.Layers, 1) + 1 {
+		for i, ly := range stack {
 			var l graph.Layer
 			if n == 0 {
-				name, width := layerName("dec1", i), c.Hidden
-				if i == max(c.Layers, 1) {
-					name, width = "dec", b.Shape().In
-				}
-				l = b.Dense(name, h, width)
-				layers = append(layers, l)
+				l = b.Dense(ly.name, h, ly.width)
+				declared = append(declared, l)
 			} else {
-				l = layers[i]
+				l = declared[i]
 				l.Pre = b.Must(ops.Affine(h, l.W, l.B))
 			}
 			h = l.Pre
-			if i < max(c.Layers, 1) {
+			if i < len(stack)-1 {
 				h = b.Act(c.Activation, h)
 			}
 		}

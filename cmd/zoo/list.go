@@ -30,7 +30,7 @@ func newListCmd(a *app) *cobra.Command {
 				s, _ := models.Lookup(name)
 				info := modelInfo{Name: name, Doc: s.Doc, Defaults: map[string]any{}}
 				for _, h := range s.Hypers {
-					hy, _ := models.LookupHyper(h)
+					hy, _ := s.Hyper(h)
 					info.Defaults[h] = hy.Value(s.Defaults)
 				}
 				infos = append(infos, info)
@@ -46,7 +46,7 @@ func newListCmd(a *app) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\n", name, s.Doc)
 				var hs []string
 				for _, h := range s.Hypers {
-					hy, _ := models.LookupHyper(h)
+					hy, _ := s.Hyper(h)
 					hs = append(hs, fmt.Sprintf("--%s=%v", h, hy.Value(s.Defaults)))
 				}
 				fmt.Fprintf(tw, "\t%s\n", strings.Join(hs, " "))
