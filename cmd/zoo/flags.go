@@ -10,6 +10,7 @@ import (
 
 	"github.com/aezoo/aezoo/ckpt"
 	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/sweep"
 	"github.com/aezoo/aezoo/train"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -23,10 +24,11 @@ const (
 	groupTrain = "Training flags" // the settings of train.Options
 	groupData  = "Data flags"
 	groupModel = "Model flags" // the model's hyperparameters
+	groupSlurm = "Launcher flags"
 )
 
 // groupOrder is the order of the sections in help.
-var groupOrder = []string{"", groupTrain, groupData, groupModel}
+var groupOrder = []string{"", groupSlurm, groupTrain, groupData, groupModel}
 
 // setGroup puts the named flags of fs in a help section.
 func setGroup(fs *pflag.FlagSet, group string, names ...string) {
@@ -97,6 +99,20 @@ func addDataFlag(cmd *cobra.Command, dir *string) {
 		"or a folder of PNG/JPEG images with one sub-folder per class (default: MNIST from $AEZOO_DATA, then the GoMNIST Go module)")
 	_ = cmd.MarkFlagDirname("data")
 	setGroup(cmd.Flags(), groupData, "data")
+}
+
+// addSlurmFlags registers the flags of a Slurm job (and --dry-run) in the
+// section "Slurm flags"; jobName is --job-name's default.
+func addSlurmFlags(cmd *cobra.Command, so *sweep.SlurmOptions, dry *bool, jobName string) {
+	f := cmd.Flags()
+	f.BoolVar(dry, "dry-run", false, "slurm: write the batch scripts, submit nothing")
+	f.IntVar(&so.MaxParallel, "max-parallel", 0, "slurm: array tasks running at once (%M; 0: no limit)")
+	f.IntVar(&so.CPUsPerTask, "cpus-per-task", 0, "slurm: --cpus-per-task (default: --threads)")
+	f.StringVar(&so.Time, "time", "", "slurm: --time per task, e.g. 01:00:00")
+	f.StringVar(&so.Partition, "partition", "", "slurm: --partition")
+	f.StringVar(&so.Mem, "mem", "", "slurm: --mem, e.g. 4G")
+	f.StringVar(&so.JobName, "job-name", jobName, "slurm: --job-name")
+	setGroup(f, groupSlurm, "dry-run", "max-parallel", "cpus-per-task", "time", "partition", "mem", "job-name")
 }
 
 // bindModelFlags adds the hyperparameters of the model named on a `zoo
