@@ -489,7 +489,7 @@ func LoadResult(dir string) (*Result, error) {
 		Name, Title, Intro string
 		Seconds            float64
 		Settings           *Settings
-		Values             map[string]any
+		Values             map[string]json.RawMessage // kept as written: its key order too
 		Rows               map[string]map[string]float64
 		Numbers            map[string]float64
 		Tables             []struct {
@@ -513,8 +513,8 @@ func LoadResult(dir string) (*Result, error) {
 	}
 	r := newResult(f.Name, f.Title, f.Intro)
 	r.Seconds, r.Settings = f.Seconds, *f.Settings
-	if f.Values != nil {
-		r.Values = f.Values
+	for k, v := range f.Values {
+		r.Values[k] = v
 	}
 	if f.Rows != nil {
 		r.Rows = f.Rows

@@ -73,7 +73,7 @@ func TestCLI(t *testing.T) {
 		{"complete flag values", []string{"__complete", "train", "plain", "--activation", ""}, 0, []string{"relu", "tanh"}, nil},
 
 		// Validation before side effects: no folder or file is written.
-		{"missing data", []string{"train", "plain", "--out", filepath.Join(tmp, "d1"), "--data", filepath.Join(tmp, "nowhere")}, 1, []string{"nowhere"}, []string{filepath.Join(tmp, "d1")}},
+		{"missing data", []string{"train", "plain", "--out", filepath.Join(tmp, "d1"), "--data", filepath.Join(tmp, "nowhere")}, 2, []string{"nowhere"}, []string{filepath.Join(tmp, "d1")}},
 		{"epochs 0", []string{"train", "plain", "--out", filepath.Join(tmp, "d2"), "--epochs", "0"}, 2, []string{"invalid --epochs 0"}, []string{filepath.Join(tmp, "d2")}},
 		{"bad hyperparameter", []string{"train", "plain", "--out", filepath.Join(tmp, "d3"), "--hidden", "0"}, 2, []string{"invalid --hidden 0"}, []string{filepath.Join(tmp, "d3")}},
 		{"bad threads", []string{"train", "plain", "--out", filepath.Join(tmp, "d4"), "--threads", "-1"}, 2, []string{"invalid --threads -1"}, []string{filepath.Join(tmp, "d4")}},

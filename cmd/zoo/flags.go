@@ -52,8 +52,8 @@ func addTrainFlags(fs *pflag.FlagSet, o *train.Options) {
 	setGroup(fs, groupTrain, "epochs", "batch", "lr", "lr-schedule", "seed", "dtype", "binarize", "train-limit", "test-limit", "eval-batch", "eval-every")
 }
 
-// trainFlagSet is what registerTrainFlags needs of a flag set: pflag's and
-// the standard library's (zoo sweep parses its own command line) both have it.
+// trainFlagSet is what registerTrainFlags needs of a flag set (pflag's and
+// the standard library's both have it).
 type trainFlagSet interface {
 	IntVar(p *int, name string, value int, usage string)
 	Float64Var(p *float64, name string, value float64, usage string)
@@ -116,20 +116,25 @@ func addSlurmFlags(cmd *cobra.Command, so *sweep.SlurmOptions, dry *bool, jobNam
 }
 
 // bindModelFlags adds the hyperparameters of the model named on a `zoo
-// train MODEL` command line (also `zoo help train MODEL` and completion
-// requests), or else of the model saved in the --resume folder, to the
-// train command before cobra parses it, so that the model's flags are
-// accepted, shown in help with the model's defaults, and completed.
+// train MODEL` or `zoo sweep MODEL` command line (also `zoo help train
+// MODEL` and completion requests), or else of the model saved in the
+// --resume folder, to the command before cobra parses it, so that the
+// model's flags are accepted, shown in help with the model's defaults, and
+// completed.
 func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 	rest := args
 	for len(rest) > 0 && (rest[0] == "help" || rest[0] == cobra.ShellCompRequestCmd || rest[0] == cobra.ShellCompNoDescRequestCmd) {
 		rest = rest[1:]
 	}
-	if len(rest) == 0 || rest[0] != "train" {
+	if len(rest) == 0 || rest[0] != "train" && rest[0] != "sweep" {
 		return
 	}
-	tc, _, err := root.Find([]string{"train"})
-	if err != nil || tc.Name() != "train" {
+	bind := a.bindModel
+	if rest[0] == "sweep" {
+		bind = a.bindSweepModel
+	}
+	tc, _, err := root.Find([]string{rest[0]})
+	if err != nil || tc.Name() != rest[0] {
 		return
 	}
 	takesValue := func(name string) bool {
@@ -163,20 +168,20 @@ func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 			}
 			continue
 		}
-		if a.bindModel != nil {
-			a.bindModel(arg)
+		if bind != nil {
+			bind(arg) // a subcommand (zoo sweep status) or a bad name binds nothing
 		}
 		return
 	}
 	// `zoo train --resume DIR --hidden 16 …`: the checkpoint's model.
-	if resume != "" && a.bindModel != nil {
+	if resume != "" && tc.Name() == "train" && bind != nil {
 		var saved struct {
 			Model struct {
 				Model string `json:"model"`
 			} `json:"model"`
 		}
 		if b, err := os.ReadFile(filepath.Join(resume, ckpt.ConfigFile)); err == nil && json.Unmarshal(b, &saved) == nil && saved.Model.Model != "" {
-			a.bindModel(saved.Model.Model)
+			bind(saved.Model.Model)
 		}
 	}
 }

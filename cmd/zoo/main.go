@@ -62,6 +62,8 @@ type app struct {
 	// bindModel, set by newTrainCmd, adds a model's flags to `zoo train`
 	// (see bindModelFlags).
 	bindModel func(model string)
+	// bindSweepModel, set by newSweepCmd, does the same for `zoo sweep`.
+	bindSweepModel func(model string)
 }
 
 // newRootCmd builds the command tree. To add a command, write its
