@@ -117,7 +117,7 @@ func TestReproduceSlurm(t *testing.T) {
 	requireSlurm(t)
 	exe := buildZoo(t)
 	out := filepath.Join(t.TempDir(), "rep")
-	names := []string{"vae", "linear-dae-svd"}
+	names := []string{"denoising", "contractive"}
 	o := experiments.Options{Quick: true, Out: out, IWSamples: experiments.DefaultIWSamples}
 	array, report, err := SubmitReproduce(context.Background(), names, o, ReproduceOptions{Exe: exe, Threads: 1})
 	if err != nil {

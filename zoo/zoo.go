@@ -90,7 +90,8 @@ type TrainOptions struct {
 	// files kept; the replacement is stated on Log) instead of refusing.
 	Overwrite bool
 	// LogEvery also writes the mean training loss every this many steps
-	// to metrics.jsonl (0: epoch lines only; see train.StepLog).
+	// to metrics.jsonl (0: epoch lines only; see train.StepLog). Resume
+	// with 0 continues the checkpoint's step log, its running mean included.
 	LogEvery int
 }
 
@@ -238,6 +239,9 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	t, err := train.New(st.Model, o, trainSet, testSet, store)
 	if err != nil {
 		return s, err
+	}
+	if to.LogEvery == 0 {
+		to.LogEvery = st.LogEvery // continue the run's step log
 	}
 	if err := t.Restore(st, mom); err != nil {
 		return s, errors.Wrapf(err, "resuming from %s", from)

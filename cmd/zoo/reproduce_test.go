@@ -39,13 +39,14 @@ func reproductionNumbers(t *testing.T, dir string) any {
 	return v
 }
 
-// TestReproduceLocalLauncher: two quick experiments run by the local
-// launcher, two at a time, each in its own zoo process with one thread,
-// give the numbers of the serial run with one thread (results.json equal
-// but for wall times); rerunning reuses both experiments' reports. (CI
-// compares `reproduce all --quick` the same way.)
+// TestReproduceLocalLauncher: two quick experiments that share runs, run
+// by the local launcher two at a time, each in its own zoo process with one
+// thread, give the numbers of the serial run with one thread (results.json
+// equal but for wall times); the shared runs are trained once; rerunning
+// reuses both experiments' reports. (CI compares `reproduce all --quick`
+// the same way.)
 func TestReproduceLocalLauncher(t *testing.T) {
-	names := []string{"vae", "linear-dae-svd"}
+	names := []string{"denoising", "contractive"}
 	serial, par := filepath.Join(t.TempDir(), "serial"), filepath.Join(t.TempDir(), "par")
 	if code, _, e := runZoo(t, append(append([]string{"reproduce"}, names...), "--quick", "--threads", "1", "--out", serial)...); code != 0 {
 		t.Fatalf("serial: exit %d\n%s", code, e)
@@ -55,7 +56,8 @@ func TestReproduceLocalLauncher(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("parallel: exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{"2 experiments, 2 at a time, 1 thread(s) each", "[vae] == vae:", "[linear-dae-svd] == linear-dae-svd:", "] vae: done", "] linear-dae-svd: done"} {
+	for _, want := range []string{"2 experiments, 2 at a time, 1 thread(s) each", "[denoising] == denoising:", "[contractive] == contractive:",
+		"] denoising: done", "] contractive: done"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("log lacks %q:\n%s", want, errs)
 		}
@@ -65,6 +67,12 @@ func TestReproduceLocalLauncher(t *testing.T) {
 	}
 	if got, want := reproductionNumbers(t, par), reproductionNumbers(t, serial); !reflect.DeepEqual(got, want) {
 		t.Errorf("the parallel reproduction's numbers differ from the serial run's:\n%v\n%v", got, want)
+	}
+	// The runs both experiments use (the plain AE, the Gaussian DAE) are
+	// trained once, by one task, and reused by the other.
+	runs := func(dir string) int { es, _ := os.ReadDir(filepath.Join(dir, "runs")); return len(es) }
+	if runs(par) != runs(serial) || strings.Count(errs, "  training AE (plain") != 1 || !strings.Contains(errs, "  reusing AE (plain") {
+		t.Errorf("%d run folders (serial: %d); the shared AE is not trained once:\n%s", runs(par), runs(serial), errs)
 	}
 	before, _ := os.ReadFile(filepath.Join(par, "results.json"))
 	code, _, errs = runZoo(t, args...)
