@@ -121,12 +121,20 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("interrupted after %d epochs and %d steps (%d into epoch %d); checkpoint written to %s — continue with: zoo train --resume %s",
-		e.Epoch, e.Step, e.EpochStep, e.Epoch+1, e.Out, e.Out)
+	return fmt.Sprintf("interrupted after %s and %s (%d into epoch %d); checkpoint written to %s — continue with: zoo train --resume %s",
+		count(e.Epoch, "epoch"), count(e.Step, "step"), e.EpochStep, e.Epoch+1, e.Out, e.Out)
 }
 
 // Unwrap returns the context's error.
 func (e *InterruptedError) Unwrap() error { return e.Cause }
+
+// count returns "1 epoch", "2 epochs".
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
 
 // Train trains model c with options o and writes the run folder to.Out,
 // which must be absent or empty unless to.Overwrite (see ClaimFolder); the

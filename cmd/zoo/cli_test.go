@@ -289,6 +289,20 @@ func TestCLIResume(t *testing.T) {
 	if code != 2 || !strings.Contains(e, "--hidden, --lr cannot be changed") || !strings.Contains(e, "--hidden=16") || !strings.Contains(e, "--hidden=32") || !strings.Contains(e, "--lr=0.01") {
 		t.Errorf("resume with changed settings: exit %d\n%s", code, e)
 	}
+	// A run killed before its first epoch's end has a checkpoint but no
+	// saved model (config.json): the model's flags come from the checkpoint.
+	os.Remove(filepath.Join(run, "config.json"))
+	os.RemoveAll(filepath.Join(run, "weights"))
+	code, o, e = runZoo(t, "train", "--resume", run, "--epochs", "4", "--hidden", "16", "--data", td, "--quiet")
+	if code != 0 || !strings.Contains(o, "(4 epochs, ") {
+		t.Fatalf("resume without a saved model, with the model's flags: exit %d\n%s\n%s", code, o, e)
+	}
+	// A folder with neither: one clear line.
+	empty := t.TempDir()
+	code, _, e = runZoo(t, "train", "--resume", empty, "--hidden", "16")
+	if code != 2 || !strings.Contains(e, empty+" holds no checkpoint") || strings.Count(strings.TrimSpace(e), "\n") > 0 {
+		t.Errorf("resume of an empty folder with a model's flag: exit %d\n%s", code, e)
+	}
 }
 
 // TestCLISample checks zoo sample's outputs: inside the run folder by

@@ -175,15 +175,35 @@ func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 	}
 	// `zoo train --resume DIR --hidden 16 …`: the checkpoint's model.
 	if resume != "" && tc.Name() == "train" && bind != nil {
-		var saved struct {
-			Model struct {
-				Model string `json:"model"`
-			} `json:"model"`
-		}
-		if b, err := os.ReadFile(filepath.Join(resume, ckpt.ConfigFile)); err == nil && json.Unmarshal(b, &saved) == nil && saved.Model.Model != "" {
-			bind(saved.Model.Model)
+		if model := savedModel(resume); model != "" {
+			bind(model)
+		} else {
+			a.resumeNoModel = resume
 		}
 	}
+}
+
+// savedModel returns the model of the run in dir: that of its checkpoint
+// (a run killed before its first epoch's end has no saved model yet), or
+// of its saved model; "" when dir holds neither.
+func savedModel(dir string) string {
+	var m struct {
+		Model struct {
+			Model string `json:"model"`
+		} `json:"model"`
+	}
+	var p struct {
+		Path string `json:"path"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ckpt.PointerFile)); err == nil && json.Unmarshal(b, &p) == nil && p.Path != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, p.Path, ckpt.StateFile)); err == nil && json.Unmarshal(b, &m) == nil && m.Model.Model != "" {
+			return m.Model.Model
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ckpt.ConfigFile)); err == nil && json.Unmarshal(b, &m) == nil && m.Model.Model != "" {
+		return m.Model.Model
+	}
+	return ""
 }
 
 // bindSpec registers the hyperparameters of spec on cmd in the section
@@ -209,18 +229,18 @@ var (
 
 // flagError turns pflag's parse errors into one-line usage errors that
 // say how to write the flag.
-func flagError(cmd *cobra.Command, err error) error {
+func (a *app) flagError(cmd *cobra.Command, err error) error {
 	msg := err.Error()
 	if m := reUnknownFlag.FindStringSubmatch(msg); m != nil {
 		name := strings.SplitN(strings.TrimPrefix(m[1], "--"), "=", 2)[0]
-		return usagef("unknown flag --%s%s", name, suggestFlag(cmd, name))
+		return usagef("unknown flag --%s%s", name, a.suggestFlag(cmd, name))
 	}
 	if m := reUnknownShort.FindStringSubmatch(msg); m != nil {
 		name := strings.SplitN(strings.TrimPrefix(m[1], "-"), "=", 2)[0]
 		if cmd.Flags().Lookup(name) != nil {
 			return usagef("unknown flag %s: flags take two dashes: --%s", m[1], name)
 		}
-		return usagef("unknown flag %s%s", m[1], suggestFlag(cmd, name))
+		return usagef("unknown flag %s%s", m[1], a.suggestFlag(cmd, name))
 	}
 	if m := reBadValue.FindStringSubmatch(msg); m != nil {
 		want := "a valid value"
@@ -243,16 +263,19 @@ func flagError(cmd *cobra.Command, err error) error {
 
 // suggestFlag returns "; did you mean --NAME?" for the flag of cmd
 // nearest to name, or "".
-func suggestFlag(cmd *cobra.Command, name string) string {
+func (a *app) suggestFlag(cmd *cobra.Command, name string) string {
 	var names []string
 	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	if s := models.Suggest(name, names); s != "" {
 		return fmt.Sprintf("; did you mean --%s?", s)
 	}
-	if cmd.Name() == "train" && len(cmd.Annotations["model"]) == 0 {
+	if (cmd.Name() == "train" || cmd.Name() == "sweep") && len(cmd.Annotations["model"]) == 0 {
 		if _, ok := models.LookupHyper(name); ok {
-			return " (a model's flag: name the model first, e.g. `zoo train MODEL --" + name + " …`)"
+			if cmd.Name() == "train" && a.resumeNoModel != "" {
+				return fmt.Sprintf(" (a model's flag, read from the checkpoint's model; %s holds no checkpoint, so there is no run to resume there)", a.resumeNoModel)
+			}
+			return " (a model's flag: name the model first, e.g. `zoo " + cmd.Name() + " MODEL --" + name + " …`)"
 		}
 	}
 	return ""
