@@ -61,9 +61,12 @@ func Lookup(name string) (Experiment, error) {
 
 // Options are the settings of a reproduction.
 type Options struct {
-	Quick bool   // the repo's MNIST subset and few epochs
+	// Quick runs few epochs on a small subset: the MNIST subset embedded in
+	// the binary, or the first QuickTrain and QuickTest images of Data when
+	// it is set.
+	Quick bool
 	Out   string // folder of the whole reproduction
-	Data  string // MNIST folder ("" to locate it, see data.Locate)
+	Data  string // the data (an MNIST-style folder, .npy/.npz, image folder; "" to locate MNIST, see data.Locate)
 	Log   io.Writer
 	// Overwrite starts the reproduction in Out afresh, removing the runs
 	// and reports of an earlier one. Without it, an earlier reproduction in
@@ -81,6 +84,13 @@ type Options struct {
 	// in use by another task waits for it and reuses the run.
 	Task bool
 }
+
+// QuickTrain and QuickTest are the training and test images of a quick
+// run on Options.Data (the size of the embedded MNIST subset).
+const (
+	QuickTrain = 2000
+	QuickTest  = 500
+)
 
 // DefaultIWSamples is the default of Options.IWSamples.
 const DefaultIWSamples = 1000
@@ -117,10 +127,15 @@ func NewEnv(ctx context.Context, o Options) (*Env, error) {
 	}
 	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, IWSamples: iw, runs: map[string]*Run{}}
 	var err error
-	if o.Quick {
+	switch {
+	case o.Quick && o.Data == "":
 		env.Data = data.SubsetName
 		env.TrainSet, env.TestSet, err = data.LoadSubset(0, 0)
-	} else {
+	case o.Quick:
+		var where string
+		env.TrainSet, env.TestSet, where, err = zoo.LoadData(o.Data, QuickTrain, QuickTest)
+		env.Data = fmt.Sprintf("%s (quick: its first %d training and %d test images)", where, QuickTrain, QuickTest)
+	default:
 		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(o.Data, 0, 0)
 	}
 	if err != nil {
@@ -601,7 +616,7 @@ func (r *Result) markdown(b *strings.Builder, quick bool, figPrefix string, leve
 	h := strings.Repeat("#", level)
 	fmt.Fprintf(b, "%s %s\n\n", h, r.Title)
 	if quick {
-		fmt.Fprintf(b, "_Quick run: the MNIST subset embedded in the binary (2,000 train / 500 test), a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n")
+		fmt.Fprintf(b, "_Quick run: %s, a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n", quickData(r.Settings.Data))
 	}
 	if r.Intro != "" {
 		fmt.Fprintf(b, "%s\n\n", r.Intro)
@@ -682,7 +697,9 @@ func WriteCombined(out string, results []*Result, quick bool, seconds float64) e
 	var b strings.Builder
 	b.WriteString("# aezoo: what each regularizer does to the code\n\n")
 	if quick {
-		b.WriteString("_Quick run (MNIST subset, few epochs): a smoke test of the whole pipeline, not the reference numbers._\n\n")
+		fmt.Fprintf(&b, "_Quick run (%s, few epochs): a smoke test of the whole pipeline, not the reference numbers._\n\n", quickData(results[0].Settings.Data))
+	} else if d := results[0].Settings.Data; d != "" {
+		fmt.Fprintf(&b, "Data: %s.\n\n", d)
 	}
 	fmt.Fprintf(&b, "All experiments: %.0f s.\n\n## Comparison\n\n", seconds)
 	cols := []string{"model"}
@@ -719,6 +736,14 @@ func WriteCombined(out string, results []*Result, quick bool, seconds float64) e
 	}
 	all["experiments"] = exps
 	return ckpt.WriteJSON(filepath.Join(out, "results.json"), all)
+}
+
+// quickData describes the data of a quick run for its report.
+func quickData(where string) string {
+	if where == "" || where == data.SubsetName {
+		return "the MNIST subset embedded in the binary (2,000 train / 500 test)"
+	}
+	return where
 }
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }

@@ -232,7 +232,7 @@ func TestBadInput(t *testing.T) {
 		{"--dataset and --data", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "mnist", "--data", td}, 2, "not both"},
 		{"reproduce on 10×10 images", []string{"reproduce", "all", "--out", t.TempDir(), "--data", arr("small.npy", npy.FromFloat32s(make([]float32, 1000), 10, 100))}, 1, "need 28×28 grey images"},
 		{"reproduce on a missing data set", []string{"reproduce", "all", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
-		{"reproduce --quick with --dataset", []string{"reproduce", "all", "--quick", "--dataset", "fashion-mnist"}, 2, "without --quick"},
+		{"reproduce --quick on a missing data set", []string{"reproduce", "all", "--quick", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
 		{"reproduce with an unknown launcher", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--launcher", "pbs"}, 2, `invalid --launcher "pbs"`},
 		{"reproduce --dry-run without slurm", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--dry-run"}, 2, "--dry-run is for --launcher slurm"},
 		{"reproduce --task with a launcher", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--task", "--jobs", "2"}, 2, "goes without --launcher"},
