@@ -143,3 +143,29 @@ func TestReproduceSlurm(t *testing.T) {
 		t.Errorf("the Slurm reproduction's numbers differ from the serial run's:\n%v\n%v", got, want)
 	}
 }
+
+// TestReproduceLocalRefuses: bad settings and a folder that is not a
+// reproduction's are refused before any task starts.
+func TestReproduceLocalRefuses(t *testing.T) {
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644)
+	for _, tc := range []struct {
+		names []string
+		o     experiments.Options
+		want  string
+	}{
+		{[]string{"gan"}, experiments.Options{Quick: true, Out: t.TempDir(), IWSamples: 1}, `unknown experiment "gan"`},
+		{[]string{"vae"}, experiments.Options{Quick: true, Out: t.TempDir()}, "IW-NLL sample count 0"},
+		{[]string{"vae"}, experiments.Options{Quick: true, Out: other, IWSamples: 1}, "not a reproduction's"},
+		{[]string{"vae"}, experiments.Options{Quick: true, Out: t.TempDir(), IWSamples: 1, Data: filepath.Join(other, "none")}, "none"},
+	} {
+		var progress strings.Builder
+		_, err := ReproduceLocal(context.Background(), tc.names, tc.o, ReproduceOptions{Jobs: 2, Progress: &progress})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %+v: err = %v, want %q", tc.names, tc.o, err, tc.want)
+		}
+		if strings.Contains(progress.String(), "] ") {
+			t.Errorf("%v: a task started:\n%s", tc.names, progress.String())
+		}
+	}
+}

@@ -236,6 +236,7 @@ func TestBadInput(t *testing.T) {
 		{"reproduce with an unknown launcher", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--launcher", "pbs"}, 2, `invalid --launcher "pbs"`},
 		{"reproduce --dry-run without slurm", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--dry-run"}, 2, "--dry-run is for --launcher slurm"},
 		{"reproduce --task with a launcher", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--task", "--jobs", "2"}, 2, "goes without --launcher"},
+		{"reproduce --jobs on Slurm", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--launcher", "slurm", "--jobs", "2"}, 2, "--jobs is for --launcher local"},
 		{"reproduce negative --jobs", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--jobs", "-1"}, 2, "must be ≥ 0"},
 		{"reproduce on Slurm with a bad --time", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--launcher", "slurm", "--dry-run", "--time", "1 day"}, 2, "bad Slurm option value"},
 		{"missing kmnist", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,6 +95,9 @@ func newReproduceCmd(a *app) *cobra.Command {
 			if dry && launcher != "slurm" {
 				return usagef("--dry-run is for --launcher slurm")
 			}
+			if cmd.Flags().Changed("jobs") && launcher != "local" {
+				return usagef("--jobs is for --launcher local (on Slurm, --max-parallel limits the tasks running at once)")
+			}
 			lo.Threads = a.threads
 			var results []*experiments.Result
 			switch launcher {
@@ -106,7 +108,6 @@ func newReproduceCmd(a *app) *cobra.Command {
 				if exe, err := os.Executable(); err == nil && !strings.HasSuffix(exe, ".test") {
 					lo.Exe = exe // else in-process, from a test binary
 				}
-				o.Log = io.Discard // the tasks' logs come through lo.Progress
 				results, err = sweep.ReproduceLocal(cmd.Context(), pos, o, lo)
 			case "slurm":
 				exe, err := os.Executable()
