@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/viz"
+	"github.com/aezoo/aezoo/zoo"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -381,5 +383,44 @@ func TestResultRoundTrip(t *testing.T) {
 	}
 	if _, err := LoadResult(t.TempDir()); err == nil {
 		t.Error("a folder without results.json read")
+	}
+}
+
+// TestQuickOnOtherData: a quick reproduction on other data (here
+// Fashion-MNIST, when installed; AEZOO_REQUIRE_FASHION_MNIST, set by CI,
+// makes its absence a failure) takes its first QuickTrain and QuickTest
+// images, and the reports name the data.
+func TestQuickOnOtherData(t *testing.T) {
+	f, err := data.Find(data.FashionMNIST, data.LookupOptions{})
+	if err != nil {
+		if os.Getenv("AEZOO_REQUIRE_FASHION_MNIST") != "" {
+			t.Fatalf("AEZOO_REQUIRE_FASHION_MNIST is set but %v", err)
+		}
+		t.Skipf("Fashion-MNIST not installed (%v)", err)
+	}
+	env, err := NewEnv(context.Background(), Options{Quick: true, Data: f.Dir, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.TrainSet.N != QuickTrain || env.TestSet.N != QuickTest || !strings.Contains(env.Data, "fashion-mnist (quick: its first 2000 training and 500 test images)") {
+		t.Errorf("quick data: %d train, %d test, %q", env.TrainSet.N, env.TestSet.N, env.Data)
+	}
+	full, _, _, err := zoo.LoadData(f.Dir, QuickTrain, 0)
+	if err != nil || !reflect.DeepEqual(full.X, env.TrainSet.X) {
+		t.Errorf("the quick training set is not the first %d images (%v)", QuickTrain, err)
+	}
+	r := newResult("x", "X", "")
+	r.Settings = env.Settings()
+	var b strings.Builder
+	r.markdown(&b, true, "", 1)
+	if !strings.Contains(b.String(), "_Quick run: "+env.Data+", a few epochs.") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	d := t.TempDir()
+	if err := WriteCombined(d, []*Result{r, r}, true, 1); err != nil {
+		t.Fatal(err)
+	}
+	if md, _ := os.ReadFile(filepath.Join(d, "report.md")); !strings.Contains(string(md), "_Quick run ("+env.Data+", few epochs)") {
+		t.Errorf("combined report:\n%s", md)
 	}
 }

@@ -7,9 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/aezoo/aezoo/data"
-	"github.com/aezoo/aezoo/experiments"
 )
 
 // reproductionNumbers returns the results.json in dir without its wall
@@ -116,28 +113,3 @@ func TestReproduceSlurmDryRun(t *testing.T) {
 	}
 }
 
-// TestReproduceQuickOnFashionMNIST: --quick with --dataset runs on the
-// first 2,000 training and 500 test images of that data set, and the report
-// says so. Skipped where Fashion-MNIST is not installed, unless
-// AEZOO_REQUIRE_FASHION_MNIST (set by CI).
-func TestReproduceQuickOnFashionMNIST(t *testing.T) {
-	if _, err := data.Find(data.FashionMNIST, data.LookupOptions{}); err != nil {
-		if os.Getenv("AEZOO_REQUIRE_FASHION_MNIST") != "" {
-			t.Fatalf("AEZOO_REQUIRE_FASHION_MNIST is set but %v", err)
-		}
-		t.Skipf("Fashion-MNIST not installed (%v)", err)
-	}
-	out := filepath.Join(t.TempDir(), "fashion")
-	code, stdout, errs := runZoo(t, "reproduce", "vae", "--quick", "--dataset", "fashion-mnist", "--out", out)
-	if code != 0 || !strings.Contains(stdout, "1 experiment(s)") {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, errs)
-	}
-	md, _ := os.ReadFile(filepath.Join(out, "vae", "report.md"))
-	if !strings.Contains(string(md), "fashion-mnist (quick: its first 2000 training and 500 test images), a few epochs") {
-		t.Errorf("the report does not name the data:\n%s", md)
-	}
-	r, err := experiments.LoadResult(filepath.Join(out, "vae"))
-	if err != nil || !r.Settings.Quick || !strings.Contains(r.Settings.Data, "fashion-mnist (quick: ") {
-		t.Errorf("results.json settings: %+v (%v)", r.Settings, err)
-	}
-}
