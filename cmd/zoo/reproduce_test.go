@@ -112,4 +112,3 @@ func TestReproduceSlurmDryRun(t *testing.T) {
 		t.Errorf("writing the scripts again: exit %d\n%s", code, errs)
 	}
 }
-
