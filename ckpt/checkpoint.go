@@ -40,6 +40,12 @@ type State struct {
 	Perm         []int   `json:"perm,omitempty"` // the unfinished epoch's example order
 	RNG          []byte  `json:"rng"`            // the training stream (PCG state)
 	AdamT        int     `json:"adam_t"`
+	// LogEvery is the run's step-log interval (--log-every; 0: none), and
+	// LogSum and LogSteps its running mean: the sum of the step losses
+	// since the last step line, and their count.
+	LogEvery int     `json:"log_every,omitempty"`
+	LogSum   float64 `json:"log_sum,omitempty"`
+	LogSteps int     `json:"log_steps,omitempty"`
 
 	Params  []Param `json:"params"`
 	Moments []Param `json:"moments"` // Adam m and v, named m/NAME and v/NAME

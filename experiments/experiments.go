@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,9 +62,12 @@ func Lookup(name string) (Experiment, error) {
 
 // Options are the settings of a reproduction.
 type Options struct {
-	Quick bool   // the repo's MNIST subset and few epochs
+	// Quick runs few epochs on a small subset: the MNIST subset embedded in
+	// the binary, or the first QuickTrain and QuickTest images of Data when
+	// it is set.
+	Quick bool
 	Out   string // folder of the whole reproduction
-	Data  string // MNIST folder ("" to locate it, see data.Locate)
+	Data  string // the data (an MNIST-style folder, .npy/.npz, image folder; "" to locate MNIST, see data.Locate)
 	Log   io.Writer
 	// Overwrite starts the reproduction in Out afresh, removing the runs
 	// and reports of an earlier one. Without it, an earlier reproduction in
@@ -79,7 +83,22 @@ type Options struct {
 	LikelihoodEpochs int
 	NLLSamples       int
 	LikelihoodIWK    []int
+	// Task marks this process as one task of a parallel reproduction (the
+	// sweep package's launchers run `zoo reproduce NAME --task`): the
+	// launcher claims Out, the task locks only the report folders Out/NAME
+	// of its experiments, reuses an experiment already reported there with
+	// the same Settings, and writes no combined report. Runs that several
+	// experiments share are trained once: a task that finds a run's folder
+	// in use by another task waits for it and reuses the run.
+	Task bool
 }
+
+// QuickTrain and QuickTest are the training and test images of a quick
+// run on Options.Data (the size of the embedded MNIST subset).
+const (
+	QuickTrain = 2000
+	QuickTest  = 500
+)
 
 // DefaultIWSamples is the default of Options.IWSamples.
 const DefaultIWSamples = 1000
@@ -131,10 +150,15 @@ func NewEnv(ctx context.Context, o Options) (*Env, error) {
 		env.LikelihoodIWK = []int{5}
 	}
 	var err error
-	if o.Quick {
+	switch {
+	case o.Quick && o.Data == "":
 		env.Data = data.SubsetName
 		env.TrainSet, env.TestSet, err = data.LoadSubset(0, 0)
-	} else {
+	case o.Quick:
+		var where string
+		env.TrainSet, env.TestSet, where, err = zoo.LoadData(o.Data, QuickTrain, QuickTest)
+		env.Data = fmt.Sprintf("%s (quick: its first %d training and %d test images)", where, QuickTrain, QuickTest)
+	default:
 		env.TrainSet, env.TestSet, env.Data, err = zoo.LoadData(o.Data, 0, 0)
 	}
 	if err != nil {
@@ -198,31 +222,62 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 	}
 	dir := filepath.Join(env.Out, "runs", fmt.Sprintf("%s-%s", sanitize(label), key))
 	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
-	if done := zoo.FinishedRun(dir, c, o, where); done != nil {
-		// A finished run of an earlier, interrupted reproduction.
-		fmt.Fprintf(env.Log, "  reusing %s (%s, %d epochs): test loss %.3f, from %s\n", label, c.Model, o.Epochs, done.Summary.TestLoss, dir)
-		r.Summary, r.Store, r.Eval, r.Test, r.Logs = *done.Summary, done.Store, done.Eval, zoo.PrepareTest(testSet, o), done.Logs
+	waiting := false
+	for {
+		// The folder's lock tells a run that another task of a parallel
+		// reproduction is training (wait for it, then reuse its run) from a
+		// finished one (reuse it) and from one left unfinished by an
+		// interruption (train it again from the start).
+		lock, err := zoo.LockFolder(dir)
+		var busy *zoo.FolderInUseError
+		if errors.As(err, &busy) {
+			if !waiting {
+				fmt.Fprintf(env.Log, "  waiting for %s: %v\n", label, err)
+				waiting = true
+			}
+			select {
+			case <-env.Ctx.Done():
+				return nil, errors.Wrapf(env.Ctx.Err(), "waiting for %s", label)
+			case <-time.After(250 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			return nil, errors.Wrapf(err, "training %s", label)
+		}
+		done := zoo.FinishedRun(dir, c, o, where)
+		lock.Release()
+		if done != nil {
+			// A finished run of an earlier, interrupted reproduction, or of
+			// another task of this one.
+			fmt.Fprintf(env.Log, "  reusing %s (%s, %d epochs): test loss %.3f, from %s\n", label, c.Model, o.Epochs, done.Summary.TestLoss, dir)
+			r.Summary, r.Store, r.Eval, r.Test, r.Logs = *done.Summary, done.Store, done.Eval, zoo.PrepareTest(testSet, o), done.Logs
+			env.runs[key] = r
+			return r, nil
+		}
+		start := time.Now()
+		fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
+		// An unfinished run folder here is this reproduction's own, left by an
+		// interruption: train it again from the start.
+		to := zoo.TrainOptions{Out: dir, NoCheckpoints: true, Overwrite: true}
+		s, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
+		if errors.As(err, &busy) { // another task took it meanwhile
+			fmt.Fprintln(env.Log, " taken by another task")
+			continue
+		}
+		if err != nil {
+			fmt.Fprintln(env.Log)
+			return nil, errors.Wrapf(err, "training %s", label)
+		}
+		fmt.Fprintf(env.Log, " test loss %.3f (%.1fs)\n", s.TestLoss, time.Since(start).Seconds())
+		r.Summary, r.Store, r.Eval, r.Test = s, t.Store, t.Eval, t.Test
+		r.Logs, err = zoo.ReadLogs(dir)
+		if err != nil {
+			return nil, err
+		}
 		env.runs[key] = r
 		return r, nil
 	}
-	start := time.Now()
-	fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
-	// An unfinished run folder here is this reproduction's own, left by an
-	// interruption: train it again from the start.
-	to := zoo.TrainOptions{Out: dir, NoCheckpoints: true, Overwrite: true}
-	s, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
-	if err != nil {
-		fmt.Fprintln(env.Log)
-		return nil, errors.Wrapf(err, "training %s", label)
-	}
-	fmt.Fprintf(env.Log, " test loss %.3f (%.1fs)\n", s.TestLoss, time.Since(start).Seconds())
-	r.Summary, r.Store, r.Eval, r.Test = s, t.Store, t.Eval, t.Test
-	r.Logs, err = zoo.ReadLogs(dir)
-	if err != nil {
-		return nil, err
-	}
-	env.runs[key] = r
-	return r, nil
 }
 
 func sanitize(s string) string {
@@ -250,6 +305,8 @@ type Result struct {
 	Numbers map[string]float64
 	// Seconds is the experiment's wall time.
 	Seconds float64
+	// Settings are those the experiment ran with.
+	Settings Settings
 }
 
 // Table is a titled table of formatted cells.
@@ -331,37 +388,63 @@ func lossCurves(title string, runs ...*Run) (image.Image, error) {
 	return zoo.PlotLosses(title, names, logs...)
 }
 
-// Reproduce runs the named experiments ("all" for every one) and writes
-// their reports under o.Out (o.Out/NAME/ each; and o.Out/report.md
-// combining them when there are several). o.Out is locked while it runs;
-// it must be absent, empty or hold an earlier reproduction, which is
-// continued (its finished runs reused) unless o.Overwrite.
-func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error) {
+// Validate checks the options' counts (Reproduce and the launchers call it
+// before anything is written).
+func (o Options) Validate() error {
 	if o.IWSamples <= 0 {
-		return nil, errors.Errorf("invalid IW-NLL sample count %d: must be positive", o.IWSamples)
+		return errors.Errorf("invalid IW-NLL sample count %d: must be positive", o.IWSamples)
 	}
 	if o.LikelihoodEpochs < 0 || o.NLLSamples < 0 {
-		return nil, errors.Errorf("invalid likelihood epochs %d or NLL samples %d: must be positive", o.LikelihoodEpochs, o.NLLSamples)
+		return errors.Errorf("invalid likelihood epochs %d or NLL samples %d: must be positive", o.LikelihoodEpochs, o.NLLSamples)
 	}
 	for _, k := range o.LikelihoodIWK {
 		if k < 2 {
-			return nil, errors.Errorf("invalid IWAE k %d: must be ≥ 2 (k = 1 is the VAE, always trained)", k)
+			return errors.Errorf("invalid IWAE k %d: must be ≥ 2 (k = 1 is the VAE, always trained)", k)
 		}
 	}
+	return nil
+}
+
+// Resolve returns the named experiments ("all" for every one), in the
+// order named, each once.
+func Resolve(names []string) ([]Experiment, error) {
 	var exps []Experiment
+	seen := map[string]bool{}
 	for _, n := range names {
 		if n == "all" {
-			exps = Catalogue()
-			break
+			return Catalogue(), nil
 		}
 		e, err := Lookup(n)
 		if err != nil {
 			return nil, err
 		}
-		exps = append(exps, e)
+		if !seen[n] {
+			exps = append(exps, e)
+			seen[n] = true
+		}
 	}
 	if len(exps) == 0 {
 		return nil, errors.New("no experiment named")
+	}
+	return exps, nil
+}
+
+// Reproduce runs the named experiments ("all" for every one) and writes
+// their reports under o.Out (o.Out/NAME/ each; and o.Out/report.md
+// combining them when there are several). o.Out is locked while it runs;
+// it must be absent, empty or hold an earlier reproduction, which is
+// continued (its finished runs reused) unless o.Overwrite. With o.Task,
+// see Options.Task.
+func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	exps, err := Resolve(names)
+	if err != nil {
+		return nil, err
+	}
+	if o.Task {
+		return reproduceTask(ctx, exps, o)
 	}
 	lock, err := ClaimFolder(o.Out, o.Overwrite, o.Log)
 	if err != nil {
@@ -376,14 +459,8 @@ func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error
 	start := time.Now()
 	var results []*Result
 	for _, e := range exps {
-		fmt.Fprintf(env.Log, "== %s: %s\n", e.Name, e.Title)
-		t0 := time.Now()
-		r, err := e.Run(env)
+		r, err := env.run(e)
 		if err != nil {
-			return results, errors.Wrapf(err, "experiment %s", e.Name)
-		}
-		r.Seconds = time.Since(t0).Seconds()
-		if err := r.Write(filepath.Join(out, e.Name), quick); err != nil {
 			return results, err
 		}
 		results = append(results, r)
@@ -391,6 +468,159 @@ func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error
 	if len(results) > 1 {
 		if err := WriteCombined(out, results, quick, time.Since(start).Seconds()); err != nil {
 			return results, err
+		}
+	}
+	return results, nil
+}
+
+// run runs the experiment e and writes its report into env.Out/NAME.
+func (env *Env) run(e Experiment) (*Result, error) {
+	fmt.Fprintf(env.Log, "== %s: %s\n", e.Name, e.Title)
+	t0 := time.Now()
+	r, err := e.Run(env)
+	if err != nil {
+		return nil, errors.Wrapf(err, "experiment %s", e.Name)
+	}
+	r.Seconds = time.Since(t0).Seconds()
+	r.Settings = env.Settings()
+	if err := r.Write(filepath.Join(env.Out, e.Name), env.Quick); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// reproduceTask is Reproduce for one task of a parallel reproduction.
+func reproduceTask(ctx context.Context, exps []Experiment, o Options) ([]*Result, error) {
+	if o.Overwrite {
+		return nil, errors.New("a task of a parallel reproduction does not overwrite: its launcher claims the folder")
+	}
+	env, err := NewEnv(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	var results []*Result
+	for _, e := range exps {
+		dir := filepath.Join(o.Out, e.Name)
+		lock, err := zoo.LockFolder(dir)
+		if err != nil {
+			return results, errors.Wrapf(err, "experiment %s", e.Name)
+		}
+		r, err := LoadResult(dir)
+		if err == nil && r.Settings == env.Settings() {
+			fmt.Fprintf(env.Log, "== %s: reported already in %s (reused)\n", e.Name, dir)
+		} else {
+			r, err = env.run(e)
+		}
+		lock.Release()
+		if err != nil {
+			return results, err
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// Settings are what an experiment's numbers depend on besides the code: a
+// report written with other settings is not reused.
+type Settings struct {
+	Quick     bool   `json:"quick"`
+	Data      string `json:"data"`       // where the data came from
+	IWSamples int    `json:"iw_samples"` // of the VAE's IW-NLL in full runs
+	// The vae-likelihood experiment's full-run settings (Options).
+	LikelihoodEpochs int    `json:"likelihood_epochs,omitempty"`
+	NLLSamples       int    `json:"nll_samples,omitempty"`
+	LikelihoodIWK    string `json:"likelihood_iw_k,omitempty"` // comma-separated
+}
+
+// Settings returns the settings of the environment's experiments.
+func (env *Env) Settings() Settings {
+	iwk := make([]string, len(env.LikelihoodIWK))
+	for i, k := range env.LikelihoodIWK {
+		iwk[i] = strconv.Itoa(k)
+	}
+	return Settings{Quick: env.Quick, Data: env.Data, IWSamples: env.IWSamples,
+		LikelihoodEpochs: env.LikelihoodEpochs, NLLSamples: env.NLLSamples, LikelihoodIWK: strings.Join(iwk, ",")}
+}
+
+// LoadResult reads the result an experiment wrote into dir (its
+// results.json; the figures stay files, with Image nil).
+func LoadResult(dir string) (*Result, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Name, Title, Intro string
+		Seconds            float64
+		Settings           *Settings
+		Values             map[string]json.RawMessage // kept as written: its key order too
+		Rows               map[string]map[string]float64
+		Numbers            map[string]float64
+		Tables             []struct {
+			Title   string
+			Columns []string
+			Rows    [][]string
+		}
+		Figures []struct{ File, Caption string }
+		Checks  []struct {
+			ID, Claim, Detail string
+			Pass              bool
+			FullOnly          bool `json:"full_only"`
+			Numbers           map[string]float64
+		}
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, errors.Wrapf(err, "reading %s", filepath.Join(dir, "results.json"))
+	}
+	if f.Name == "" || f.Settings == nil {
+		return nil, errors.Errorf("%s: not the results of an experiment, or written by an older zoo", filepath.Join(dir, "results.json"))
+	}
+	r := newResult(f.Name, f.Title, f.Intro)
+	r.Seconds, r.Settings = f.Seconds, *f.Settings
+	for k, v := range f.Values {
+		r.Values[k] = v
+	}
+	if f.Rows != nil {
+		r.Rows = f.Rows
+	}
+	if f.Numbers != nil {
+		r.Numbers = f.Numbers
+	}
+	for _, t := range f.Tables {
+		r.Tables = append(r.Tables, Table{Title: t.Title, Columns: t.Columns, Rows: t.Rows})
+	}
+	for _, g := range f.Figures {
+		r.Figures = append(r.Figures, Figure{File: g.File, Caption: g.Caption})
+	}
+	for _, c := range f.Checks {
+		r.Checks = append(r.Checks, Check{ID: c.ID, Claim: c.Claim, Pass: c.Pass, Detail: c.Detail, FullOnly: c.FullOnly, Numbers: c.Numbers})
+	}
+	return r, nil
+}
+
+// Combine writes the combined report of the named experiments from the
+// reports their tasks wrote under out (see Options.Task), with the given
+// settings; seconds is the reproduction's wall time. An experiment not yet
+// reported there, or reported with other settings, is an error naming it.
+func Combine(out string, names []string, s Settings, seconds float64) ([]*Result, error) {
+	exps, err := Resolve(names)
+	if err != nil {
+		return nil, err
+	}
+	var results []*Result
+	for _, e := range exps {
+		r, err := LoadResult(filepath.Join(out, e.Name))
+		if err != nil {
+			return nil, errors.Wrapf(err, "experiment %s has no report", e.Name)
+		}
+		if r.Settings != s {
+			return nil, errors.Errorf("experiment %s in %s was reported with other settings (%+v, not %+v)", e.Name, out, r.Settings, s)
+		}
+		results = append(results, r)
+	}
+	if len(results) > 1 {
+		if err := WriteCombined(out, results, s.Quick, seconds); err != nil {
+			return nil, err
 		}
 	}
 	return results, nil
@@ -419,15 +649,23 @@ func (r *Result) jsonValue(quick bool) map[string]any {
 	for _, c := range r.Checks {
 		checks = append(checks, map[string]any{"id": c.ID, "claim": c.Claim, "pass": c.Pass, "detail": c.Detail, "full_only": c.FullOnly, "numbers": c.Numbers})
 	}
+	tables := []map[string]any{}
+	for _, t := range r.Tables {
+		tables = append(tables, map[string]any{"title": t.Title, "columns": t.Columns, "rows": t.Rows})
+	}
+	figures := []map[string]any{}
+	for _, f := range r.Figures {
+		figures = append(figures, map[string]any{"file": f.File, "caption": f.Caption})
+	}
 	return map[string]any{"name": r.Name, "title": r.Title, "quick": quick, "seconds": r.Seconds, "values": r.Values, "rows": r.Rows,
-		"numbers": r.Numbers, "checks": checks}
+		"numbers": r.Numbers, "checks": checks, "intro": r.Intro, "tables": tables, "figures": figures, "settings": r.Settings}
 }
 
 func (r *Result) markdown(b *strings.Builder, quick bool, figPrefix string, level int) {
 	h := strings.Repeat("#", level)
 	fmt.Fprintf(b, "%s %s\n\n", h, r.Title)
 	if quick {
-		fmt.Fprintf(b, "_Quick run: the MNIST subset embedded in the binary (2,000 train / 500 test), a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n")
+		fmt.Fprintf(b, "_Quick run: %s, a few epochs. Numbers are for checking that everything runs, not for conclusions._\n\n", quickData(r.Settings.Data))
 	}
 	if r.Intro != "" {
 		fmt.Fprintf(b, "%s\n\n", r.Intro)
@@ -508,7 +746,9 @@ func WriteCombined(out string, results []*Result, quick bool, seconds float64) e
 	var b strings.Builder
 	b.WriteString("# aezoo: what each regularizer does to the code\n\n")
 	if quick {
-		b.WriteString("_Quick run (MNIST subset, few epochs): a smoke test of the whole pipeline, not the reference numbers._\n\n")
+		fmt.Fprintf(&b, "_Quick run (%s, few epochs): a smoke test of the whole pipeline, not the reference numbers._\n\n", quickData(results[0].Settings.Data))
+	} else if d := results[0].Settings.Data; d != "" {
+		fmt.Fprintf(&b, "Data: %s.\n\n", d)
 	}
 	fmt.Fprintf(&b, "All experiments: %.0f s.\n\n## Comparison\n\n", seconds)
 	cols := []string{"model"}
@@ -545,6 +785,14 @@ func WriteCombined(out string, results []*Result, quick bool, seconds float64) e
 	}
 	all["experiments"] = exps
 	return ckpt.WriteJSON(filepath.Join(out, "results.json"), all)
+}
+
+// quickData describes the data of a quick run for its report.
+func quickData(where string) string {
+	if where == "" || where == data.SubsetName {
+		return "the MNIST subset embedded in the binary (2,000 train / 500 test)"
+	}
+	return where
 }
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }

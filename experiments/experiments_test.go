@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -15,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/viz"
+	"github.com/aezoo/aezoo/zoo"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -284,5 +287,140 @@ func TestReproduceContinues(t *testing.T) {
 	lock.Release()
 	if es, _ := os.ReadDir(out); len(es) != 0 {
 		t.Errorf("overwrite left %d entries of the earlier reproduction", len(es))
+	}
+}
+
+// TestSharedRunTrainedOnce: two tasks of a parallel reproduction (two
+// environments on one folder, as two processes have) that need the same
+// run at the same time train it once: one trains, the other waits for the
+// folder's lock and reuses the finished run.
+func TestSharedRunTrainedOnce(t *testing.T) {
+	out := t.TempDir()
+	c, _ := models.Defaults("plain")
+	c.Hidden = 8
+	type got struct {
+		run *Run
+		log string
+		err error
+	}
+	ch := make(chan got, 2)
+	for range 2 {
+		go func() {
+			var log bytes.Buffer
+			env, err := NewEnv(context.Background(), Options{Quick: true, Out: out, Log: &log, Task: true})
+			if err != nil {
+				ch <- got{err: err}
+				return
+			}
+			r, err := env.Train("a", c, env.Options(1, 2))
+			ch <- got{r, log.String(), err}
+		}()
+	}
+	a, b := <-ch, <-ch
+	if a.err != nil || b.err != nil {
+		t.Fatal(a.err, b.err)
+	}
+	logs := a.log + b.log
+	if strings.Count(logs, "  training a ") != 1 || strings.Count(logs, "  reusing a ") != 1 {
+		t.Errorf("want one training and one reuse:\n%s", logs)
+	}
+	if es, _ := os.ReadDir(filepath.Join(out, "runs")); len(es) != 1 {
+		t.Errorf("%d run folders, want 1", len(es))
+	}
+	a.run.Summary.Seconds, b.run.Summary.Seconds = 0, 0
+	a.run.Summary.Written, b.run.Summary.Written = time.Time{}, time.Time{}
+	if !reflect.DeepEqual(a.run.Summary, b.run.Summary) {
+		t.Errorf("the tasks' runs differ:\n%+v\n%+v", a.run.Summary, b.run.Summary)
+	}
+}
+
+// TestResultRoundTrip: a result written to results.json and read back
+// writes the same results.json and report.md (what a parallel
+// reproduction's combined report is made of).
+func TestResultRoundTrip(t *testing.T) {
+	r := newResult("x", "X: a title", "An intro.")
+	r.Tables = append(r.Tables, Table{Title: "t", Columns: []string{"a", "b"}, Rows: [][]string{{"1", "2"}}})
+	r.Figures = append(r.Figures, Figure{File: "f.png", Caption: "a figure", Image: image.NewGray(image.Rect(0, 0, 4, 4))})
+	r.measure("x.n", 0.1+0.2)
+	r.row("AE", "bce", 1.0/3)
+	r.Values["AE"] = map[string]any{"k": float32(0.7), "n": 3}
+	if err := r.claim("x.c", "n small", true, []string{"x.n"}, func(v []float64) (bool, string) { return v[0] < 1, "fine" }); err != nil {
+		t.Fatal(err)
+	}
+	r.Seconds, r.Settings = 1.5, Settings{Quick: true, Data: "here", IWSamples: 7}
+	d1, d2 := t.TempDir(), t.TempDir()
+	if err := r.Write(d1, true); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadResult(d1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Settings != r.Settings || back.Figures[0].File != "f.png" {
+		t.Errorf("read back %+v", back)
+	}
+	back.Figures = nil // the figure files stay where they are
+	if err := back.Write(d2, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"results.json", "report.md"} {
+		b1, _ := os.ReadFile(filepath.Join(d1, f))
+		b2, _ := os.ReadFile(filepath.Join(d2, f))
+		if f == "report.md" {
+			b1 = bytes.ReplaceAll(b1, []byte("![a figure](f.png)\n\n_a figure_\n\n"), nil)
+		}
+		if f == "results.json" {
+			b1 = bytes.ReplaceAll(b1, []byte(`"figures": [
+    {
+      "caption": "a figure",
+      "file": "f.png"
+    }
+  ]`), []byte(`"figures": []`))
+		}
+		if !bytes.Equal(b1, b2) {
+			t.Errorf("%s differs after the round trip:\n%s\n%s", f, b1, b2)
+		}
+	}
+	if _, err := LoadResult(t.TempDir()); err == nil {
+		t.Error("a folder without results.json read")
+	}
+}
+
+// TestQuickOnOtherData: a quick reproduction on other data (here
+// Fashion-MNIST, when installed; AEZOO_REQUIRE_FASHION_MNIST, set by CI,
+// makes its absence a failure) takes its first QuickTrain and QuickTest
+// images, and the reports name the data.
+func TestQuickOnOtherData(t *testing.T) {
+	f, err := data.Find(data.FashionMNIST, data.LookupOptions{})
+	if err != nil {
+		if os.Getenv("AEZOO_REQUIRE_FASHION_MNIST") != "" {
+			t.Fatalf("AEZOO_REQUIRE_FASHION_MNIST is set but %v", err)
+		}
+		t.Skipf("Fashion-MNIST not installed (%v)", err)
+	}
+	env, err := NewEnv(context.Background(), Options{Quick: true, Data: f.Dir, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.TrainSet.N != QuickTrain || env.TestSet.N != QuickTest || !strings.Contains(env.Data, "fashion-mnist (quick: its first 2000 training and 500 test images)") {
+		t.Errorf("quick data: %d train, %d test, %q", env.TrainSet.N, env.TestSet.N, env.Data)
+	}
+	full, _, _, err := zoo.LoadData(f.Dir, QuickTrain, 0)
+	if err != nil || !reflect.DeepEqual(full.X, env.TrainSet.X) {
+		t.Errorf("the quick training set is not the first %d images (%v)", QuickTrain, err)
+	}
+	r := newResult("x", "X", "")
+	r.Settings = env.Settings()
+	var b strings.Builder
+	r.markdown(&b, true, "", 1)
+	if !strings.Contains(b.String(), "_Quick run: "+env.Data+", a few epochs.") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	d := t.TempDir()
+	if err := WriteCombined(d, []*Result{r, r}, true, 1); err != nil {
+		t.Fatal(err)
+	}
+	if md, _ := os.ReadFile(filepath.Join(d, "report.md")); !strings.Contains(string(md), "_Quick run ("+env.Data+", few epochs)") {
+		t.Errorf("combined report:\n%s", md)
 	}
 }

@@ -14,9 +14,12 @@ import (
 )
 
 // reproductionFiles are the entries a reproduction writes into its folder:
-// the trained runs, the combined report and one folder per experiment.
+// the trained runs, the combined report, one folder per experiment, and the
+// batch scripts and logs of a reproduction on Slurm (see the sweep package).
 func reproductionFiles() map[string]bool {
-	m := map[string]bool{"runs": true, "report.md": true, "results.json": true}
+	m := map[string]bool{"runs": true, "report.md": true, "results.json": true,
+		// a reproduction launched on Slurm: its batch scripts and logs
+		"reproduce.sbatch": true, "reproduce-report.sbatch": true, "logs": true}
 	for _, e := range Catalogue() {
 		m[e.Name] = true
 	}

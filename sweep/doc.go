@@ -21,4 +21,11 @@
 // resumes from its checkpoint, so a cancelled or requeued job array loses
 // no finished epoch. The package schedules nothing itself beyond the local
 // launcher's worker pool: on a cluster, Slurm schedules.
+//
+// The same launchers run a reproduction of the experiments package in
+// parallel (`zoo reproduce --launcher local|slurm`): ReproduceLocal runs
+// its experiments as tasks a few at a time and writes the combined report
+// when all are done; WriteReproduceSbatch and SubmitReproduce make a job
+// array with one task per experiment and a job, dependent on it, that
+// writes the combined report.
 package sweep

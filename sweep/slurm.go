@@ -43,58 +43,77 @@ func Sbatch(dir string, s Spec, o SlurmOptions) (string, error) {
 	if !filepath.IsAbs(o.Exe) {
 		return "", errors.Errorf("the zoo binary %q must be an absolute path in a batch script", o.Exe)
 	}
-	if o.MaxParallel < 0 || o.CPUsPerTask < 0 {
-		return "", errors.New("--max-parallel and --cpus-per-task must be ≥ 0")
-	}
-	for _, v := range []string{o.Time, o.Partition, o.Mem, o.JobName} {
-		if strings.ContainsAny(v, " \t\n'\"\\$`") {
-			return "", errors.Errorf("bad Slurm option value %q", v)
-		}
+	if err := o.check(); err != nil {
+		return "", err
 	}
 	n := s.Len()
 	if n == 0 {
 		return "", errors.New("the sweep has no tasks")
 	}
 	threads := max(1, s.Threads)
-	cpus := o.CPUsPerTask
-	if cpus == 0 {
-		cpus = threads
-	}
-	name := o.JobName
-	if name == "" {
-		name = "zoo-sweep"
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/bin/bash\n")
 	fmt.Fprintf(&b, "# zoo sweep %s %s: %d tasks. Written by `zoo sweep --launcher slurm`;\n", s.Model, describeAxes(s.Axes), n)
 	fmt.Fprintf(&b, "# resubmitting it (sbatch %s) skips finished tasks and resumes interrupted ones.\n", filepath.Join(dir, SbatchFile))
-	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n", name)
-	array := fmt.Sprintf("0-%d", n-1)
-	if o.MaxParallel > 0 {
-		array += fmt.Sprintf("%%%d", o.MaxParallel)
-	}
-	fmt.Fprintf(&b, "#SBATCH --array=%s\n", array)
-	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n")
-	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", cpus)
-	if o.Time != "" {
-		fmt.Fprintf(&b, "#SBATCH --time=%s\n", o.Time)
-	}
-	if o.Partition != "" {
-		fmt.Fprintf(&b, "#SBATCH --partition=%s\n", o.Partition)
-	}
-	if o.Mem != "" {
-		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", o.Mem)
-	}
-	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, LogsDir, "%a.out"))
-	fmt.Fprintf(&b, "#SBATCH --open-mode=append\n")
-	fmt.Fprintf(&b, "#SBATCH --requeue\n")
-	fmt.Fprintf(&b, "set -eu\n")
-	fmt.Fprintf(&b, "# The sweep's threads per task, whatever --cpus-per-task: the numbers then equal the local launcher's.\n")
-	fmt.Fprintf(&b, "export GOMAXPROCS=%d\n", threads)
+	o.header(&b, "zoo-sweep", n, threads, filepath.Join(dir, LogsDir, "%a.out"))
 	fmt.Fprintf(&b, "echo \"== $(date -u +%%FT%%TZ) task $SLURM_ARRAY_TASK_ID of job ${SLURM_ARRAY_JOB_ID:-?} on $(hostname)\"\n")
 	// exec: the task receives scancel's SIGTERM itself and checkpoints.
 	fmt.Fprintf(&b, "exec %s sweep task %s --index \"$SLURM_ARRAY_TASK_ID\"\n", shellQuote(o.Exe), shellQuote(dir))
 	return b.String(), nil
+}
+
+// check refuses option values that cannot go into a batch script.
+func (o SlurmOptions) check() error {
+	if !filepath.IsAbs(o.Exe) {
+		return errors.Errorf("the zoo binary %q must be an absolute path in a batch script", o.Exe)
+	}
+	if o.MaxParallel < 0 || o.CPUsPerTask < 0 {
+		return errors.New("--max-parallel and --cpus-per-task must be ≥ 0")
+	}
+	for _, v := range []string{o.Time, o.Partition, o.Mem, o.JobName} {
+		if strings.ContainsAny(v, " \t\n'\"\\$`") {
+			return errors.Errorf("bad Slurm option value %q", v)
+		}
+	}
+	return nil
+}
+
+// header writes the #SBATCH lines of a job (a job array of n tasks when
+// n > 0) whose tasks compute on threads threads, logging to output, and
+// the script's first commands; name is the default job name.
+func (o SlurmOptions) header(b *strings.Builder, name string, n, threads int, output string) {
+	cpus := o.CPUsPerTask
+	if cpus == 0 {
+		cpus = threads
+	}
+	if o.JobName != "" {
+		name = o.JobName
+	}
+	fmt.Fprintf(b, "#SBATCH --job-name=%s\n", name)
+	if n > 0 {
+		array := fmt.Sprintf("0-%d", n-1)
+		if o.MaxParallel > 0 {
+			array += fmt.Sprintf("%%%d", o.MaxParallel)
+		}
+		fmt.Fprintf(b, "#SBATCH --array=%s\n", array)
+	}
+	fmt.Fprintf(b, "#SBATCH --ntasks=1\n")
+	fmt.Fprintf(b, "#SBATCH --cpus-per-task=%d\n", cpus)
+	if o.Time != "" {
+		fmt.Fprintf(b, "#SBATCH --time=%s\n", o.Time)
+	}
+	if o.Partition != "" {
+		fmt.Fprintf(b, "#SBATCH --partition=%s\n", o.Partition)
+	}
+	if o.Mem != "" {
+		fmt.Fprintf(b, "#SBATCH --mem=%s\n", o.Mem)
+	}
+	fmt.Fprintf(b, "#SBATCH --output=%s\n", output)
+	fmt.Fprintf(b, "#SBATCH --open-mode=append\n")
+	fmt.Fprintf(b, "#SBATCH --requeue\n")
+	fmt.Fprintf(b, "set -eu\n")
+	fmt.Fprintf(b, "# The threads per task, whatever --cpus-per-task: the numbers then equal the local launcher's.\n")
+	fmt.Fprintf(b, "export GOMAXPROCS=%d\n", threads)
 }
 
 // WriteSbatch writes the sweep's batch script to dir/sweep.sbatch and
@@ -128,15 +147,16 @@ func Submit(ctx context.Context, dir string, o SlurmOptions) (string, error) {
 	return SubmitScript(ctx, path)
 }
 
-// SubmitScript submits a batch script with `sbatch --parsable` and returns
-// the job id.
-func SubmitScript(ctx context.Context, path string) (string, error) {
+// SubmitScript submits a batch script with `sbatch --parsable [args]` and
+// returns the job id; args are sbatch options such as
+// "--dependency=afterok:ID".
+func SubmitScript(ctx context.Context, path string, args ...string) (string, error) {
 	sbatch, err := exec.LookPath("sbatch")
 	if err != nil {
 		return "", errors.New("sbatch not found on PATH: is this a Slurm login node? (--dry-run only writes the script)")
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, sbatch, "--parsable", path)
+	cmd := exec.CommandContext(ctx, sbatch, append(append([]string{"--parsable"}, args...), path)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return "", errors.Errorf("sbatch %s: %v: %s", path, err, strings.TrimSpace(stderr.String()))

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/aezoo/aezoo/ckpt"
+	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
 	"github.com/pkg/errors"
@@ -62,6 +63,14 @@ type Spec struct {
 	// Data is the data folder every task reads ("" locates it at run
 	// time: $AEZOO_DATA, then the GoMNIST module).
 	Data string `json:"data,omitempty"`
+	// Dataset is a named data set every task reads instead (--dataset).
+	Dataset data.Name `json:"dataset,omitempty"`
+	// Labels is a .npy file of labels for a .npy Data file (--labels).
+	Labels string `json:"labels,omitempty"`
+	// Rows and Cols, when positive, resize the images of an image-folder
+	// Data (--size HxW).
+	Rows int `json:"rows,omitempty"`
+	Cols int `json:"cols,omitempty"`
 	// CheckpointEvery also checkpoints every this many steps (0: at
 	// epoch ends only).
 	CheckpointEvery int `json:"checkpoint_every,omitempty"`
@@ -330,6 +339,11 @@ func Create(dir string, s Spec) error {
 		return err
 	}
 	return ckpt.WriteJSON(path, s)
+}
+
+// Source is where every task's data come from.
+func (s *Spec) Source() data.Source {
+	return data.Source{Dataset: s.Dataset, Path: s.Data, Labels: s.Labels, Rows: s.Rows, Cols: s.Cols}
 }
 
 func describeAxes(axes []Axis) string {

@@ -123,7 +123,7 @@ func RunTask(ctx context.Context, dir string, index int, o TaskOptions) (TaskRes
 	if err := writeState(dir, index, rec); err != nil {
 		return res, err
 	}
-	to := zoo.TrainOptions{Out: runDir, Data: s.Data, Log: o.Log, CheckpointEvery: s.CheckpointEvery, Model: s.Model}
+	to := zoo.TrainOptions{Out: runDir, Source: s.Source(), Log: o.Log, CheckpointEvery: s.CheckpointEvery, Model: s.Model}
 	if res.Resumed {
 		res.Summary, err = zoo.Resume(ctx, runDir, 0, to)
 	} else {

@@ -9,8 +9,9 @@ import (
 )
 
 // State captures everything needed to continue this run exactly: counters,
-// the unfinished epoch's order and loss sum, the generator state and the
-// Adam moments (the parameters themselves are in t.Store).
+// the unfinished epoch's order and loss sum, the running mean of the step
+// log (LogEvery), the generator state and the Adam moments (the parameters
+// themselves are in t.Store).
 func (t *Trainer) State() (ckpt.State, ckpt.Moments, error) {
 	rng, err := t.PCG.MarshalBinary()
 	if err != nil {
@@ -23,7 +24,7 @@ func (t *Trainer) State() (ckpt.State, ckpt.Moments, error) {
 	st := ckpt.State{
 		Model: t.Config, Train: opt, Dtype: t.Dtype.String(), In: t.Train.D,
 		Epoch: t.Epoch, Step: t.Step, EpochStep: t.epochStep, LossSum: t.lossSum, EpochSeconds: t.epochSecs,
-		RNG: rng, AdamT: t.Adam.T,
+		RNG: rng, AdamT: t.Adam.T, LogEvery: t.LogEvery, LogSum: t.logSum, LogSteps: t.logN,
 	}
 	if t.epochStep > 0 {
 		st.Perm = append([]int(nil), t.idx...)
@@ -88,6 +89,10 @@ func (t *Trainer) Restore(st ckpt.State, mom ckpt.Moments) error {
 		}
 	}
 	t.Adam.T = st.AdamT
+	if st.LogSteps < 0 || st.LogEvery < 0 {
+		return errors.Errorf("checkpoint's --log-every window has %d steps", st.LogSteps)
+	}
 	t.Epoch, t.Step, t.epochStep, t.lossSum, t.epochSecs = st.Epoch, st.Step, st.EpochStep, st.LossSum, st.EpochSeconds
+	t.logSum, t.logN = st.LogSum, st.LogSteps
 	return nil
 }

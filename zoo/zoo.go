@@ -90,7 +90,8 @@ type TrainOptions struct {
 	// files kept; the replacement is stated on Log) instead of refusing.
 	Overwrite bool
 	// LogEvery also writes the mean training loss every this many steps
-	// to metrics.jsonl (0: epoch lines only; see train.StepLog).
+	// to metrics.jsonl (0: epoch lines only; see train.StepLog). Resume
+	// with 0 continues the checkpoint's step log, its running mean included.
 	LogEvery int
 }
 
@@ -120,12 +121,20 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("interrupted after %d epochs and %d steps (%d into epoch %d); checkpoint written to %s — continue with: zoo train --resume %s",
-		e.Epoch, e.Step, e.EpochStep, e.Epoch+1, e.Out, e.Out)
+	return fmt.Sprintf("interrupted after %s and %s (%d into epoch %d); checkpoint written to %s — continue with: zoo train --resume %s",
+		count(e.Epoch, "epoch"), count(e.Step, "step"), e.EpochStep, e.Epoch+1, e.Out, e.Out)
 }
 
 // Unwrap returns the context's error.
 func (e *InterruptedError) Unwrap() error { return e.Cause }
+
+// count returns "1 epoch", "2 epochs".
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
 
 // Train trains model c with options o and writes the run folder to.Out,
 // which must be absent or empty unless to.Overwrite (see ClaimFolder); the
@@ -238,6 +247,9 @@ func Resume(ctx context.Context, from string, epochs int, to TrainOptions) (Summ
 	t, err := train.New(st.Model, o, trainSet, testSet, store)
 	if err != nil {
 		return s, err
+	}
+	if to.LogEvery == 0 {
+		to.LogEvery = st.LogEvery // continue the run's step log
 	}
 	if err := t.Restore(st, mom); err != nil {
 		return s, errors.Wrapf(err, "resuming from %s", from)

@@ -181,7 +181,9 @@ func TestBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"missing data folder", train(filepath.Join(t.TempDir(), "none")), 1, "none"},
+		{"missing data folder", train(filepath.Join(t.TempDir(), "none")), 2, "none: no such file or folder"},
+		{"missing labels file", append(train(td), "--labels", filepath.Join(t.TempDir(), "y.npy")), 2, "y.npy: no such file or folder"},
+		{"reproduce on a missing data folder", []string{"reproduce", "vae", "--out", t.TempDir(), "--data", filepath.Join(t.TempDir(), "none")}, 2, "no such file or folder"},
 		{"missing data files", train(t.TempDir()), 1, "train-images-idx3-ubyte"},
 		{"truncated data file", train(writeSet(t, 100, 28, 28, 100, func(dir string) {
 			p := filepath.Join(dir, "train-images-idx3-ubyte.gz")
@@ -230,7 +232,13 @@ func TestBadInput(t *testing.T) {
 		{"--dataset and --data", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "mnist", "--data", td}, 2, "not both"},
 		{"reproduce on 10×10 images", []string{"reproduce", "all", "--out", t.TempDir(), "--data", arr("small.npy", npy.FromFloat32s(make([]float32, 1000), 10, 100))}, 1, "need 28×28 grey images"},
 		{"reproduce on a missing data set", []string{"reproduce", "all", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
-		{"reproduce --quick with --dataset", []string{"reproduce", "all", "--quick", "--dataset", "fashion-mnist"}, 2, "without --quick"},
+		{"reproduce --quick on a missing data set", []string{"reproduce", "all", "--quick", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
+		{"reproduce with an unknown launcher", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--launcher", "pbs"}, 2, `invalid --launcher "pbs"`},
+		{"reproduce --dry-run without slurm", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--dry-run"}, 2, "--dry-run is for --launcher slurm"},
+		{"reproduce --task with a launcher", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--task", "--jobs", "2"}, 2, "goes without --launcher"},
+		{"reproduce --jobs on Slurm", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--launcher", "slurm", "--jobs", "2"}, 2, "--jobs is for --launcher local"},
+		{"reproduce negative --jobs", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--jobs", "-1"}, 2, "must be ≥ 0"},
+		{"reproduce on Slurm with a bad --time", []string{"reproduce", "vae", "--quick", "--out", t.TempDir(), "--launcher", "slurm", "--dry-run", "--time", "1 day"}, 2, "bad Slurm option value"},
 		{"missing kmnist", []string{"train", "plain", "--out", t.TempDir(), "--dataset", "kmnist"}, 1, "kmnist not found"},
 		{"checkpoint of another model", []string{"train", "sparse", "--resume", plainRun, "--out", t.TempDir(), "--data", td}, 1, "is of model plain, not sparse"},
 		{"checkpoint with wrong shapes", []string{"train", "--resume", shapeRun, "--out", t.TempDir(), "--data", td}, 1, "shape"},

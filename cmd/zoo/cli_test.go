@@ -45,6 +45,10 @@ func TestCLI(t *testing.T) {
 		{"bench flags last", []string{"bench", "ae512", "--steps", "0"}, 2, []string{"invalid --steps 0"}, nil},
 		{"reproduce flags first", []string{"reproduce", "--iw-samples", "0", "vae"}, 2, []string{"invalid --iw-samples 0"}, nil},
 		{"reproduce flags last", []string{"reproduce", "vae", "--iw-samples", "0"}, 2, []string{"invalid --iw-samples 0"}, nil},
+		{"sweep flags first", []string{"sweep", "--launcher", "pbs", "--lambda", "0.1", "sparse", "hidden=8,16", "--out", filepath.Join(tmp, "sw1")}, 2, []string{`invalid --launcher "pbs"`}, []string{filepath.Join(tmp, "sw1")}},
+		{"sweep flags last", []string{"sweep", "sparse", "hidden=8,16", "--lambda", "0.1", "--out", filepath.Join(tmp, "sw2"), "--launcher", "pbs"}, 2, []string{`invalid --launcher "pbs"`}, []string{filepath.Join(tmp, "sw2")}},
+		{"sweep flags between axes", []string{"sweep", "sparse", "hidden=8,16", "--out", filepath.Join(tmp, "sw3"), "seed=1,2", "--launcher=slurm", "--dry-run", "--data", td, "--epochs", "1"}, 0, []string{"(4 tasks)"}, nil},
+		{"sweep status flags first", []string{"sweep", "status", "--json", filepath.Join(tmp, "sw3")}, 0, []string{`"state": "pending"`}, nil},
 		{"list flag", []string{"list", "--json"}, 0, []string{`"name": "plain"`}, nil},
 		{"global flag first", []string{"--threads", "1", "list"}, 0, []string{"plain"}, nil},
 		{"version flag", []string{"version", "--json"}, 0, []string{`"go": "go1.`, `"gemm"`, `"cores"`}, nil},
@@ -54,6 +58,8 @@ func TestCLI(t *testing.T) {
 		{"help", []string{"help"}, 0, []string{"Usage:", "train", "bench", "version", "completion"}, nil},
 		{"help train plain", []string{"help", "train", "plain"}, 0, []string{"Training flags:", "Model flags (plain):", "--hidden int", "Global flags:", "--threads"}, nil},
 		{"help train vae", []string{"train", "vae", "--help"}, 0, []string{"Model flags (vae):", "--latent int", "--beta float"}, nil},
+		{"help sweep sparse", []string{"help", "sweep", "sparse"}, 0, []string{"zoo sweep sparse KEY=V1,V2", "Launcher flags:", "Training flags:", "Model flags (sparse):", "--lambda float"}, nil},
+		{"help sweep status", []string{"sweep", "status", "--help"}, 0, []string{"Usage:\n  zoo sweep status DIR", "--json"}, nil},
 
 		// Suggestions and hints.
 		{"misspelled model", []string{"train", "vea", "--out", filepath.Join(tmp, "x")}, 2, []string{`unknown model "vea"; did you mean "vae"?`, "plain, sparse, topk"}, []string{filepath.Join(tmp, "x")}},
@@ -70,10 +76,13 @@ func TestCLI(t *testing.T) {
 		{"complete models", []string{"__complete", "train", ""}, 0, []string{"plain\t", "vae\t", "lineardae\t"}, nil},
 		{"complete experiments", []string{"__complete", "reproduce", ""}, 0, []string{"denoising\t", "linear-dae-svd\t", "all\t"}, nil},
 		{"complete model flags", []string{"__complete", "train", "sparse", "--spa"}, 0, []string{"--sparsity"}, nil},
+		{"complete sweep models", []string{"__complete", "sweep", ""}, 0, []string{"plain\t", "status\t", "report\t"}, nil},
+		{"complete sweep keys", []string{"__complete", "sweep", "sparse", "hidden=8,16", ""}, 0, []string{"lambda=", "seed=", "lr="}, nil},
+		{"complete sweep model flags", []string{"__complete", "sweep", "sparse", "--spa"}, 0, []string{"--sparsity"}, nil},
 		{"complete flag values", []string{"__complete", "train", "plain", "--activation", ""}, 0, []string{"relu", "tanh"}, nil},
 
 		// Validation before side effects: no folder or file is written.
-		{"missing data", []string{"train", "plain", "--out", filepath.Join(tmp, "d1"), "--data", filepath.Join(tmp, "nowhere")}, 1, []string{"nowhere"}, []string{filepath.Join(tmp, "d1")}},
+		{"missing data", []string{"train", "plain", "--out", filepath.Join(tmp, "d1"), "--data", filepath.Join(tmp, "nowhere")}, 2, []string{"nowhere"}, []string{filepath.Join(tmp, "d1")}},
 		{"epochs 0", []string{"train", "plain", "--out", filepath.Join(tmp, "d2"), "--epochs", "0"}, 2, []string{"invalid --epochs 0"}, []string{filepath.Join(tmp, "d2")}},
 		{"bad hyperparameter", []string{"train", "plain", "--out", filepath.Join(tmp, "d3"), "--hidden", "0"}, 2, []string{"invalid --hidden 0"}, []string{filepath.Join(tmp, "d3")}},
 		{"bad threads", []string{"train", "plain", "--out", filepath.Join(tmp, "d4"), "--threads", "-1"}, 2, []string{"invalid --threads -1"}, []string{filepath.Join(tmp, "d4")}},
@@ -107,7 +116,7 @@ func TestCLI(t *testing.T) {
 		})
 	}
 	// zoo help CMD for every command.
-	for _, cmd := range []string{"list", "train", "eval", "sample", "bench", "reproduce", "version", "completion"} {
+	for _, cmd := range []string{"list", "train", "eval", "sample", "bench", "reproduce", "datasets", "sweep", "version", "completion"} {
 		code, out, errs := runZoo(t, "help", cmd)
 		if code != 0 || !strings.Contains(out, "Usage:\n  zoo "+cmd) {
 			t.Errorf("zoo help %s: exit %d\n%s%s", cmd, code, out, errs)
@@ -279,6 +288,20 @@ func TestCLIResume(t *testing.T) {
 	code, _, e = runZoo(t, append(orig, "--epochs", "4", "--hidden", "32", "--lr", "0.01", "--resume", run)...)
 	if code != 2 || !strings.Contains(e, "--hidden, --lr cannot be changed") || !strings.Contains(e, "--hidden=16") || !strings.Contains(e, "--hidden=32") || !strings.Contains(e, "--lr=0.01") {
 		t.Errorf("resume with changed settings: exit %d\n%s", code, e)
+	}
+	// A run killed before its first epoch's end has a checkpoint but no
+	// saved model (config.json): the model's flags come from the checkpoint.
+	os.Remove(filepath.Join(run, "config.json"))
+	os.RemoveAll(filepath.Join(run, "weights"))
+	code, o, e = runZoo(t, "train", "--resume", run, "--epochs", "4", "--hidden", "16", "--data", td, "--quiet")
+	if code != 0 || !strings.Contains(o, "(4 epochs, ") {
+		t.Fatalf("resume without a saved model, with the model's flags: exit %d\n%s\n%s", code, o, e)
+	}
+	// A folder with neither: one clear line.
+	empty := t.TempDir()
+	code, _, e = runZoo(t, "train", "--resume", empty, "--hidden", "16")
+	if code != 2 || !strings.Contains(e, empty+" holds no checkpoint") || strings.Count(strings.TrimSpace(e), "\n") > 0 {
+		t.Errorf("resume of an empty folder with a model's flag: exit %d\n%s", code, e)
 	}
 }
 

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -41,6 +44,12 @@ func addDatasetFlag(cmd *cobra.Command, name *string) {
 // source returns the data source the flags name; bad values are usage errors.
 func (v dataFlags) source() (data.Source, error) {
 	src := data.Source{Path: v.dir, Labels: v.labels}
+	if err := checkPath("data", v.dir); err != nil {
+		return src, err
+	}
+	if err := checkPath("labels", v.labels); err != nil {
+		return src, err
+	}
 	if v.dataset != "" {
 		n, err := data.ParseName(v.dataset)
 		if err != nil {
@@ -59,6 +68,18 @@ func (v dataFlags) source() (data.Source, error) {
 		src.Rows, src.Cols = r, c
 	}
 	return src, nil
+}
+
+// checkPath makes a path given to --flag that does not exist a usage
+// error (exit 2): a mistyped path, before anything is written.
+func checkPath(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return usagef("--%s %s: no such file or folder", flag, path)
+	}
+	return nil
 }
 
 // datasetInfo is one data set in `zoo datasets --json`.
@@ -113,6 +134,9 @@ func listDatasets(stdout io.Writer, asJSON bool) error {
 // (reproduce, bench): it returns the folder of the named data set, or dir
 // when name is empty. The embedded subset has no folder.
 func idxDir(name, dir string) (string, error) {
+	if err := checkPath("data", dir); err != nil {
+		return "", err
+	}
 	if name == "" {
 		return dir, nil
 	}

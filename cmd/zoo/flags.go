@@ -10,6 +10,7 @@ import (
 
 	"github.com/aezoo/aezoo/ckpt"
 	"github.com/aezoo/aezoo/models"
+	"github.com/aezoo/aezoo/sweep"
 	"github.com/aezoo/aezoo/train"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -23,10 +24,11 @@ const (
 	groupTrain = "Training flags" // the settings of train.Options
 	groupData  = "Data flags"
 	groupModel = "Model flags" // the model's hyperparameters
+	groupSlurm = "Launcher flags"
 )
 
 // groupOrder is the order of the sections in help.
-var groupOrder = []string{"", groupTrain, groupData, groupModel}
+var groupOrder = []string{"", groupSlurm, groupTrain, groupData, groupModel}
 
 // setGroup puts the named flags of fs in a help section.
 func setGroup(fs *pflag.FlagSet, group string, names ...string) {
@@ -50,8 +52,8 @@ func addTrainFlags(fs *pflag.FlagSet, o *train.Options) {
 	setGroup(fs, groupTrain, "epochs", "batch", "lr", "lr-schedule", "adam-eps", "seed", "dtype", "binarize", "train-limit", "test-limit", "eval-batch", "eval-every")
 }
 
-// trainFlagSet is what registerTrainFlags needs of a flag set: pflag's and
-// the standard library's (zoo sweep parses its own command line) both have it.
+// trainFlagSet is what registerTrainFlags needs of a flag set (pflag's and
+// the standard library's both have it).
 type trainFlagSet interface {
 	IntVar(p *int, name string, value int, usage string)
 	Float64Var(p *float64, name string, value float64, usage string)
@@ -100,21 +102,40 @@ func addDataFlag(cmd *cobra.Command, dir *string) {
 	setGroup(cmd.Flags(), groupData, "data")
 }
 
+// addSlurmFlags registers the flags of a Slurm job (and --dry-run) in the
+// section "Slurm flags"; jobName is --job-name's default.
+func addSlurmFlags(cmd *cobra.Command, so *sweep.SlurmOptions, dry *bool, jobName string) {
+	f := cmd.Flags()
+	f.BoolVar(dry, "dry-run", false, "slurm: write the batch scripts, submit nothing")
+	f.IntVar(&so.MaxParallel, "max-parallel", 0, "slurm: array tasks running at once (%M; 0: no limit)")
+	f.IntVar(&so.CPUsPerTask, "cpus-per-task", 0, "slurm: --cpus-per-task (default: --threads)")
+	f.StringVar(&so.Time, "time", "", "slurm: --time per task, e.g. 01:00:00")
+	f.StringVar(&so.Partition, "partition", "", "slurm: --partition")
+	f.StringVar(&so.Mem, "mem", "", "slurm: --mem, e.g. 4G")
+	f.StringVar(&so.JobName, "job-name", jobName, "slurm: --job-name")
+	setGroup(f, groupSlurm, "dry-run", "max-parallel", "cpus-per-task", "time", "partition", "mem", "job-name")
+}
+
 // bindModelFlags adds the hyperparameters of the model named on a `zoo
-// train MODEL` command line (also `zoo help train MODEL` and completion
-// requests), or else of the model saved in the --resume folder, to the
-// train command before cobra parses it, so that the model's flags are
-// accepted, shown in help with the model's defaults, and completed.
+// train MODEL` or `zoo sweep MODEL` command line (also `zoo help train
+// MODEL` and completion requests), or else of the model saved in the
+// --resume folder, to the command before cobra parses it, so that the
+// model's flags are accepted, shown in help with the model's defaults, and
+// completed.
 func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 	rest := args
 	for len(rest) > 0 && (rest[0] == "help" || rest[0] == cobra.ShellCompRequestCmd || rest[0] == cobra.ShellCompNoDescRequestCmd) {
 		rest = rest[1:]
 	}
-	if len(rest) == 0 || rest[0] != "train" {
+	if len(rest) == 0 || rest[0] != "train" && rest[0] != "sweep" {
 		return
 	}
-	tc, _, err := root.Find([]string{"train"})
-	if err != nil || tc.Name() != "train" {
+	bind := a.bindModel
+	if rest[0] == "sweep" {
+		bind = a.bindSweepModel
+	}
+	tc, _, err := root.Find([]string{rest[0]})
+	if err != nil || tc.Name() != rest[0] {
 		return
 	}
 	takesValue := func(name string) bool {
@@ -148,22 +169,42 @@ func (a *app) bindModelFlags(root *cobra.Command, args []string) {
 			}
 			continue
 		}
-		if a.bindModel != nil {
-			a.bindModel(arg)
+		if bind != nil {
+			bind(arg) // a subcommand (zoo sweep status) or a bad name binds nothing
 		}
 		return
 	}
 	// `zoo train --resume DIR --hidden 16 …`: the checkpoint's model.
-	if resume != "" && a.bindModel != nil {
-		var saved struct {
-			Model struct {
-				Model string `json:"model"`
-			} `json:"model"`
-		}
-		if b, err := os.ReadFile(filepath.Join(resume, ckpt.ConfigFile)); err == nil && json.Unmarshal(b, &saved) == nil && saved.Model.Model != "" {
-			a.bindModel(saved.Model.Model)
+	if resume != "" && tc.Name() == "train" && bind != nil {
+		if model := savedModel(resume); model != "" {
+			bind(model)
+		} else {
+			a.resumeNoModel = resume
 		}
 	}
+}
+
+// savedModel returns the model of the run in dir: that of its checkpoint
+// (a run killed before its first epoch's end has no saved model yet), or
+// of its saved model; "" when dir holds neither.
+func savedModel(dir string) string {
+	var m struct {
+		Model struct {
+			Model string `json:"model"`
+		} `json:"model"`
+	}
+	var p struct {
+		Path string `json:"path"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ckpt.PointerFile)); err == nil && json.Unmarshal(b, &p) == nil && p.Path != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, p.Path, ckpt.StateFile)); err == nil && json.Unmarshal(b, &m) == nil && m.Model.Model != "" {
+			return m.Model.Model
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ckpt.ConfigFile)); err == nil && json.Unmarshal(b, &m) == nil && m.Model.Model != "" {
+		return m.Model.Model
+	}
+	return ""
 }
 
 // bindSpec registers the hyperparameters of spec on cmd in the section
@@ -189,18 +230,18 @@ var (
 
 // flagError turns pflag's parse errors into one-line usage errors that
 // say how to write the flag.
-func flagError(cmd *cobra.Command, err error) error {
+func (a *app) flagError(cmd *cobra.Command, err error) error {
 	msg := err.Error()
 	if m := reUnknownFlag.FindStringSubmatch(msg); m != nil {
 		name := strings.SplitN(strings.TrimPrefix(m[1], "--"), "=", 2)[0]
-		return usagef("unknown flag --%s%s", name, suggestFlag(cmd, name))
+		return usagef("unknown flag --%s%s", name, a.suggestFlag(cmd, name))
 	}
 	if m := reUnknownShort.FindStringSubmatch(msg); m != nil {
 		name := strings.SplitN(strings.TrimPrefix(m[1], "-"), "=", 2)[0]
 		if cmd.Flags().Lookup(name) != nil {
 			return usagef("unknown flag %s: flags take two dashes: --%s", m[1], name)
 		}
-		return usagef("unknown flag %s%s", m[1], suggestFlag(cmd, name))
+		return usagef("unknown flag %s%s", m[1], a.suggestFlag(cmd, name))
 	}
 	if m := reBadValue.FindStringSubmatch(msg); m != nil {
 		want := "a valid value"
@@ -223,16 +264,19 @@ func flagError(cmd *cobra.Command, err error) error {
 
 // suggestFlag returns "; did you mean --NAME?" for the flag of cmd
 // nearest to name, or "".
-func suggestFlag(cmd *cobra.Command, name string) string {
+func (a *app) suggestFlag(cmd *cobra.Command, name string) string {
 	var names []string
 	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	if s := models.Suggest(name, names); s != "" {
 		return fmt.Sprintf("; did you mean --%s?", s)
 	}
-	if cmd.Name() == "train" && len(cmd.Annotations["model"]) == 0 {
+	if (cmd.Name() == "train" || cmd.Name() == "sweep") && len(cmd.Annotations["model"]) == 0 {
 		if _, ok := models.LookupHyper(name); ok {
-			return " (a model's flag: name the model first, e.g. `zoo train MODEL --" + name + " …`)"
+			if cmd.Name() == "train" && a.resumeNoModel != "" {
+				return fmt.Sprintf(" (a model's flag, read from the checkpoint's model; %s holds no checkpoint, so there is no run to resume there)", a.resumeNoModel)
+			}
+			return " (a model's flag: name the model first, e.g. `zoo " + cmd.Name() + " MODEL --" + name + " …`)"
 		}
 	}
 	return ""

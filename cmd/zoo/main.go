@@ -62,6 +62,11 @@ type app struct {
 	// bindModel, set by newTrainCmd, adds a model's flags to `zoo train`
 	// (see bindModelFlags).
 	bindModel func(model string)
+	// bindSweepModel, set by newSweepCmd, does the same for `zoo sweep`.
+	bindSweepModel func(model string)
+	// resumeNoModel is the --resume folder of `zoo train` when it holds no
+	// checkpoint or saved model to take the model's flags from.
+	resumeNoModel string
 }
 
 // newRootCmd builds the command tree. To add a command, write its
@@ -93,7 +98,7 @@ func newRootCmd(a *app) *cobra.Command {
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.SetFlagErrorFunc(flagError)
+	root.SetFlagErrorFunc(a.flagError)
 	root.SetUsageFunc(printUsage)
 	root.PersistentFlags().IntVar(&a.threads, "threads", 0,
 		"threads to compute on: GOMAXPROCS and the OpenBLAS thread count (0: every core, or $GOMAXPROCS when set); the zoo is CPU-only")

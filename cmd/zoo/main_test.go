@@ -76,7 +76,7 @@ func TestCLIUsage(t *testing.T) {
 		{"train zero batch", []string{"train", "plain", "--out", t.TempDir(), "--batch", "0"}, 2, "invalid --batch"},
 		{"train negative epochs", []string{"train", "plain", "--out", t.TempDir(), "--epochs", "-2"}, 2, "invalid --epochs"},
 		{"train bad activation", []string{"train", "plain", "--out", t.TempDir(), "--activation", "swish"}, 2, "invalid --activation"},
-		{"train missing data", []string{"train", "plain", "--out", t.TempDir(), "--data", filepath.Join(t.TempDir(), "nothing")}, 1, "nothing"},
+		{"train missing data", []string{"train", "plain", "--out", t.TempDir(), "--data", filepath.Join(t.TempDir(), "nothing")}, 2, "nothing: no such file or folder"},
 		{"train data without files", []string{"train", "plain", "--out", t.TempDir(), "--data", t.TempDir()}, 1, "train-images-idx3-ubyte"},
 		{"eval no dir", []string{"eval"}, 2, "want exactly one run folder"},
 		{"eval missing dir", []string{"eval", filepath.Join(t.TempDir(), "none"), "--data", td}, 1, "zoo train"},

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/aezoo/aezoo/experiments"
+	"github.com/aezoo/aezoo/sweep"
 	"github.com/spf13/cobra"
 )
 
@@ -27,14 +29,27 @@ func newReproduceCmd(a *app) *cobra.Command {
 		iw               int
 		lkEpochs, nllK   int
 		lkIWK            []int
+		launcher         string
+		task, dry        bool
+		lo               sweep.ReproduceOptions
 	)
 	cmd := &cobra.Command{
-		Use:   "reproduce NAME|all [--quick] [--out DIR]",
+		Use:   "reproduce NAME...|all [--quick] [--out DIR] [--launcher local|slurm --jobs N]",
 		Short: "run the lecture's comparisons; write a report with tables and figures",
 		Long: "Run the lecture's comparisons as measured experiments (" + strings.Join(experimentNames(), ", ") + ")\n" +
-			"and write DIR/report.md, DIR/results.json, the figures and the trained runs.",
-		Example: "  zoo reproduce all --quick\n  zoo reproduce vae --out runs/vae-report",
-		Args:    a.positional(1, -1, "experiment name ("+strings.Join(experimentNames(), ", ")+")"),
+			"and write DIR/report.md, DIR/results.json, the figures and the trained runs.\n" +
+			"Rerunning the command continues an interrupted reproduction in DIR: finished runs are reused.\n\n" +
+			"Without --launcher the experiments run one after another in this process. --launcher local\n" +
+			"runs --jobs experiments at a time, each in its own process (threads each: the cores ÷ --jobs,\n" +
+			"or --threads), and writes the combined report once all are done; a run that several\n" +
+			"experiments share is trained once. --launcher slurm writes DIR/" + sweep.ReproduceSbatchFile + " (a job array,\n" +
+			"one task per experiment) and DIR/" + sweep.ReproduceReportFile + " (the combined report, submitted with\n" +
+			"--dependency=afterok on the array) and submits both (--dry-run: only writes them).\n" +
+			"With OpenBLAS the numbers equal the serial run's at the same thread count per run\n" +
+			"(`--threads 1` for `--jobs 2` on two cores); with AEZOO_BLAS=vek at any thread count.",
+		Example: "  zoo reproduce all --quick\n  zoo reproduce vae --out runs/vae-report\n" +
+			"  zoo reproduce all --launcher local --jobs 2\n  zoo reproduce all --launcher slurm --out /shared/reproduce --time 02:00:00",
+		Args: a.positional(1, -1, "experiment name ("+strings.Join(experimentNames(), ", ")+")"),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			var out []string
 			for _, e := range experiments.Catalogue() {
@@ -65,9 +80,6 @@ func newReproduceCmd(a *app) *cobra.Command {
 					return usagef("invalid --likelihood-iw-k %d: must be ≥ 2 (k = 1, the VAE, is always trained)", k)
 				}
 			}
-			if dataset != "" && quick {
-				return usagef("--dataset goes without --quick (--quick always uses the embedded MNIST subset)")
-			}
 			dir, err := idxDir(dataset, dataDir)
 			if err != nil {
 				return err
@@ -83,9 +95,71 @@ func newReproduceCmd(a *app) *cobra.Command {
 				out = filepath.Join("runs", "reproduce-"+name)
 			}
 			start := time.Now()
-			results, err := experiments.Reproduce(cmd.Context(), pos, experiments.Options{
-				Quick: quick, Out: out, Data: dir, Log: a.stderr, Overwrite: overwrite, IWSamples: iw,
-				LikelihoodEpochs: lkEpochs, NLLSamples: nllK, LikelihoodIWK: lkIWK})
+			o := experiments.Options{Quick: quick, Out: out, Data: dir, Log: a.stderr, Overwrite: overwrite, IWSamples: iw, Task: task,
+				LikelihoodEpochs: lkEpochs, NLLSamples: nllK, LikelihoodIWK: lkIWK}
+			if cmd.Flags().Changed("jobs") && launcher == "" {
+				launcher = "local"
+			}
+			if lo.Jobs < 0 || lo.Slurm.MaxParallel < 0 || lo.Slurm.CPUsPerTask < 0 {
+				return usagef("--jobs, --max-parallel and --cpus-per-task must be ≥ 0")
+			}
+			if task && launcher != "" {
+				return usagef("--task is what a launcher runs: it goes without --launcher")
+			}
+			if dry && launcher != "slurm" {
+				return usagef("--dry-run is for --launcher slurm")
+			}
+			if cmd.Flags().Changed("jobs") && launcher != "local" {
+				return usagef("--jobs is for --launcher local (on Slurm, --max-parallel limits the tasks running at once)")
+			}
+			lo.Threads = a.threads
+			var results []*experiments.Result
+			switch launcher {
+			case "":
+				results, err = experiments.Reproduce(cmd.Context(), pos, o)
+			case "local":
+				lo.Progress = a.stderr
+				if exe, err := os.Executable(); err == nil && !strings.HasSuffix(exe, ".test") {
+					lo.Exe = exe // else in-process, from a test binary
+				}
+				results, err = sweep.ReproduceLocal(cmd.Context(), pos, o, lo)
+			case "slurm":
+				exe, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				lo.Exe = exe
+				// The scripts' settings are checked before anything is written.
+				if o.Out, err = filepath.Abs(o.Out); err != nil {
+					return err
+				}
+				if o.Data != "" {
+					if o.Data, err = filepath.Abs(o.Data); err != nil {
+						return err
+					}
+				}
+				if _, _, err := sweep.ReproduceSbatch(pos, o, lo); err != nil {
+					return usageError{err.Error()}
+				}
+				if dry {
+					ts, rs, err := sweep.WriteReproduceSbatch(pos, o, lo)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stdout, "wrote %s and %s; submit with:\n  id=$(sbatch --parsable %s) && sbatch --dependency=afterok:$id %s\n", ts, rs, ts, rs)
+					return nil
+				}
+				id, rid, err := sweep.SubmitReproduce(cmd.Context(), pos, o, lo)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s %s\n", id, rid)
+				fmt.Fprintf(a.stderr, "submitted job array %s (one task per experiment) and the report job %s (after it); the report will be %s\n",
+					id, rid, filepath.Join(out, "report.md"))
+				return nil
+			default:
+				return usagef("invalid --launcher %q (want local or slurm; none: one experiment after another here)", launcher)
+			}
 			if err != nil {
 				return err
 			}
@@ -108,13 +182,18 @@ func newReproduceCmd(a *app) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.BoolVar(&quick, "quick", false, "the MNIST subset embedded in the binary and few epochs (all experiments in about 2 minutes)")
+	f.BoolVar(&quick, "quick", false, "few epochs on a small subset: the MNIST subset embedded in the binary (all experiments in about\n2 minutes), or the first 2,000 training and 500 test images of --data/--dataset")
 	f.StringVar(&out, "out", "", "output folder (default runs/reproduce-NAME[-quick])")
 	f.BoolVar(&overwrite, "overwrite", false, "start afresh in DIR, removing an earlier reproduction there (default: continue it, reusing its finished runs)")
 	f.IntVar(&iw, "iw-samples", experiments.DefaultIWSamples, "importance samples of the VAE's IW-NLL in full runs")
 	f.IntVar(&lkEpochs, "likelihood-epochs", experiments.DefaultLikelihoodEpochs, "vae-likelihood: epochs of Burda et al.'s schedule in full runs (3280: all of it)")
 	f.IntVar(&nllK, "nll-samples", experiments.DefaultNLLSamples, "vae-likelihood: importance samples of the NLL in full runs")
 	f.IntSliceVar(&lkIWK, "likelihood-iw-k", []int{5}, "vae-likelihood: the k of the IWAEs trained beside the VAE in full runs (e.g. 5,50)")
+	f.StringVar(&launcher, "launcher", "", "local or slurm: run the experiments in parallel (default: one after another here)")
+	f.IntVar(&lo.Jobs, "jobs", 0, "local: experiments at a time (default: one per core); implies --launcher local")
+	f.BoolVar(&task, "task", false, "run as one task of a parallel reproduction, as the launchers do: lock only DIR/NAME, reuse its report\nif written with the same settings, write no combined report")
+	addSlurmFlags(cmd, &lo.Slurm, &dry, "zoo-reproduce")
+	_ = cmd.RegisterFlagCompletionFunc("launcher", cobra.FixedCompletions([]string{"local", "slurm"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("out")
 	addDataFlag(cmd, &dataDir)
 	addDatasetFlag(cmd, &dataset)

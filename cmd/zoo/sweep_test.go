@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/internal/npy"
 )
 
 // TestCLISweepUsage: a bad sweep is a one-line usage error (exit 2) naming
@@ -127,5 +129,77 @@ func TestCLISweepLocal(t *testing.T) {
 	}
 	if m, _ := os.ReadFile(filepath.Join(dir, "sweep-job.yaml")); !strings.Contains(string(m), "completionMode: Indexed") || !strings.Contains(string(m), `claimName: "lab"`) {
 		t.Errorf("manifest:\n%s", m)
+	}
+}
+
+// TestCLISweepData: a sweep reads the data flags of `zoo train` — a .npy
+// file with --labels, and --dataset fashion-mnist where installed (CI
+// installs it; AEZOO_REQUIRE_FASHION_MNIST makes its absence a failure).
+func TestCLISweepData(t *testing.T) {
+	tmp := t.TempDir()
+	x := make([]float32, 120*784)
+	y := make([]int64, 120)
+	for i := range x {
+		x[i] = float32(i%251) / 250
+	}
+	for i := range y {
+		y[i] = int64(i % 10)
+	}
+	write := func(name string, a *npy.Array) string {
+		var b bytes.Buffer
+		if err := npy.Write(&b, a); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	xs, ys := write("x.npy", npy.FromFloat32s(x, 120, 28, 28)), write("y.npy", npy.FromInt64s(y, 120))
+	small := []string{"--epochs", "1", "--batch", "20", "--jobs", "2"}
+	dir := filepath.Join(tmp, "npy")
+	code, _, stderr := runZoo(t, append([]string{"sweep", "plain", "hidden=8,16", "--out", dir, "--data", xs, "--labels", ys}, small...)...)
+	if code != 0 || strings.Count(stderr, ": done, test loss") != 2 {
+		t.Fatalf("npy sweep: exit %d\n%s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "sweep.json"))
+	if !strings.Contains(string(b), `"labels": "`+ys+`"`) {
+		t.Errorf("sweep.json lacks the labels:\n%s", b)
+	}
+	runs, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "summary.json"))
+	for _, r := range runs {
+		if b, _ := os.ReadFile(r); !strings.Contains(string(b), xs) {
+			t.Errorf("%s does not name the data %s:\n%s", r, xs, b)
+		}
+	}
+	if len(runs) != 2 {
+		t.Errorf("%d finished runs, want 2", len(runs))
+	}
+	// Bad data flags are usage errors before anything is written.
+	bad := filepath.Join(tmp, "bad")
+	if code, _, stderr := runZoo(t, "sweep", "plain", "hidden=8,16", "--out", bad, "--data", filepath.Join(tmp, "none.npy")); code != 2 || !strings.Contains(stderr, "no such file") || exists(bad) {
+		t.Errorf("missing --data: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runZoo(t, "sweep", "plain", "hidden=8,16", "--out", bad, "--dataset", "cifar"); code != 2 || !strings.Contains(stderr, "unknown data set") || exists(bad) {
+		t.Errorf("unknown --dataset: exit %d, %s", code, stderr)
+	}
+
+	if _, err := data.Find(data.FashionMNIST, data.LookupOptions{}); err != nil {
+		if os.Getenv("AEZOO_REQUIRE_FASHION_MNIST") != "" {
+			t.Fatalf("AEZOO_REQUIRE_FASHION_MNIST is set but %v", err)
+		}
+		t.Skipf("Fashion-MNIST not installed (%v)", err)
+	}
+	dir = filepath.Join(tmp, "fashion")
+	code, _, stderr = runZoo(t, append([]string{"sweep", "plain", "hidden=8,16", "--out", dir, "--dataset", "fashion-mnist", "--train-limit", "300", "--test-limit", "100"}, small...)...)
+	if code != 0 || strings.Count(stderr, ": done, test loss") != 2 {
+		t.Fatalf("fashion-mnist sweep: exit %d\n%s", code, stderr)
+	}
+	runs, _ = filepath.Glob(filepath.Join(dir, "runs", "*", "summary.json"))
+	for _, r := range runs {
+		if b, _ := os.ReadFile(r); !strings.Contains(string(b), "fashion-mnist") {
+			t.Errorf("%s does not name Fashion-MNIST:\n%s", r, b)
+		}
 	}
 }

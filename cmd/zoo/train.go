@@ -70,7 +70,7 @@ func newTrainCmd(a *app) *cobra.Command {
 	f.BoolVar(&t.overwrite, "overwrite", false, "replace the run found in --out (its files; other files are kept) instead of refusing")
 	f.BoolVar(&t.quiet, "quiet", false, "no progress bar or epoch lines")
 	f.IntVar(&t.checkpointEvery, "checkpoint-every", 0, "also write a checkpoint every N steps (0: at epoch ends only)")
-	f.IntVar(&t.logEvery, "log-every", 0, "also write the mean training loss every N steps to metrics.jsonl (0: epoch lines only)")
+	f.IntVar(&t.logEvery, "log-every", 0, "also write the mean training loss every N steps to metrics.jsonl (0: epoch lines only;\nwith --resume: as the checkpointed run did)")
 	_ = cmd.MarkFlagDirname("out")
 	_ = cmd.MarkFlagDirname("resume")
 	addTrainFlags(f, &t.o)
