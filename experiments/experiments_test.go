@@ -126,7 +126,7 @@ func TestReportWriting(t *testing.T) {
 		r.row("AE", "bce", 80)
 		r.row("AE", "probe_error", 0.0135)
 		r.measure(name+".x", 1)
-		if err := r.claim(name+".claim", "claim", true, []string{name + ".x"}, func(v []float64) (bool, string) {
+		if err := r.claim(name+".claim", "claim", []string{name + ".x"}, func(v []float64) (bool, string) {
 			return pass, fmt.Sprintf("detail %g", v[0])
 		}); err != nil {
 			t.Fatal(err)
@@ -199,7 +199,7 @@ func TestClaimOfMissingNumberFails(t *testing.T) {
 	r := newResult("sparse", "t", "i")
 	r.measure("sparse.topk_probe_eror", 0.01) // a typo in the producer
 	called := false
-	err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2%", true, []string{"sparse.topk_probe_error"},
+	err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2%", []string{"sparse.topk_probe_error"},
 		func(v []float64) (bool, string) { called = true; return v[0] <= 0.02, "" })
 	if err == nil || !strings.Contains(err.Error(), `"sparse.topk_probe_error"`) {
 		t.Errorf("claim on a missing number: err = %v", err)

@@ -176,7 +176,7 @@ var linearExperiment = Experiment{
 			r.measure(id, e)
 			reads = append(reads, id)
 		}
-		if err := r.claim("linear.synthetic_rel_error", "linear-DAE relative error ≤ 1% at every σ on the synthetic data", false,
+		if err := r.claim("linear.synthetic_rel_error", "linear-DAE relative error ≤ 1% at every σ on the synthetic data",
 			reads, func(v []float64) (bool, string) {
 				allOK, detail := true, ""
 				for i, e := range v {

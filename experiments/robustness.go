@@ -106,16 +106,15 @@ var denoisingExperiment = Experiment{
 			r.measure(aeID, mse[ae][j])
 			reads = append(reads, dID, aeID)
 		}
-		if err := r.claim("denoising.dae_beats_ae", "DAE better than the plain AE at every noise level (the DAE trained at that level; quick runs share one DAE per noise kind)",
-			true, reads, func(v []float64) (bool, string) {
-				allBetter, detail := true, ""
-				for j, q := range denoisingLevels {
-					d, a := v[2*j], v[2*j+1]
-					allBetter = allBetter && d < a
-					detail += fmt.Sprintf("%s: %s %.4f vs AE %.4f; ", levelName(q), daeOf[j].Label, d, a)
-				}
-				return allBetter, detail
-			}); err != nil {
+		if err := r.claim("denoising.dae_beats_ae", "DAE better than the plain AE at every noise level (the DAE trained at that level; quick runs share one DAE per noise kind)", reads, func(v []float64) (bool, string) {
+			allBetter, detail := true, ""
+			for j, q := range denoisingLevels {
+				d, a := v[2*j], v[2*j+1]
+				allBetter = allBetter && d < a
+				detail += fmt.Sprintf("%s: %s %.4f vs AE %.4f; ", levelName(q), daeOf[j].Label, d, a)
+			}
+			return allBetter, detail
+		}); err != nil {
 			return nil, err
 		}
 		// Figures: clean / corrupted / reconstructed at the strongest levels.
@@ -221,7 +220,7 @@ var contractiveExperiment = Experiment{
 			{"contractive.dae_between", "DAE sits between CAE and AE at the smallest r", crs,
 				func(cae, dae, ae float64) bool { return cae < dae && dae < ae }, fmt.Sprintf("CR(%g): ", contractionRadii[0]) + "CAE %.3f < DAE %.3f < AE %.3f"},
 		} {
-			if err := r.claim(c.id, c.text, false, c.reads, func(v []float64) (bool, string) {
+			if err := r.claim(c.id, c.text, c.reads, func(v []float64) (bool, string) {
 				return c.test(v[0], v[1], v[2]), fmt.Sprintf(c.format, v[0], v[1], v[2])
 			}); err != nil {
 				return nil, err
