@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/aezoo/aezoo/classify"
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/eval"
 	"github.com/aezoo/aezoo/graph"
@@ -144,12 +145,34 @@ func actDerivative(act string, h float64) (float64, error) {
 // end-to-end Jacobian ∂x̂/∂x at each example of xs (see Jacobians).
 func JacobianSpectra(ev *eval.Evaluator, xs *data.Dataset) ([][]float64, error) {
 	var out [][]float64
-	err := Jacobians(ev, xs, func(jt *mat.Dense) error {
+	err := jacobianFactors(ev, xs, func(A, B *mat.Dense) error {
+		sv := make([]float64, xs.D)
+		if A == nil {
+			out = append(out, sv)
+			return nil
+		}
+		d, k := A.Dims()
+		// Jᵀ = A·B. With fewer units than pixels, A = QR (Q d×k with
+		// orthonormal columns) gives σ(A·B) = σ(R·B), a k×d problem.
+		var m mat.Matrix
+		if k < d {
+			var qr mat.QR
+			qr.Factorize(A)
+			var R, rb mat.Dense
+			qr.RTo(&R)
+			rb.Mul(R.Slice(0, k, 0, k), B)
+			m = &rb
+		} else {
+			var ab mat.Dense
+			ab.Mul(A, B)
+			m = &ab
+		}
 		var svd mat.SVD
-		if !svd.Factorize(jt, mat.SVDNone) {
+		if !svd.Factorize(m, mat.SVDNone) {
 			return errors.New("jacobian: SVD did not converge")
 		}
-		out = append(out, svd.Values(nil))
+		copy(sv, svd.Values(nil))
+		out = append(out, sv)
 		return nil
 	})
 	return out, err
@@ -165,6 +188,20 @@ func JacobianSpectra(ev *eval.Evaluator, xs *data.Dataset) ([][]float64, error) 
 // Bernoulli (bce) output and 1 for mse, and act' is read from the code h
 // (for top-K, 1 on the kept units, 0 elsewhere). fn may keep the matrix.
 func Jacobians(ev *eval.Evaluator, xs *data.Dataset, fn func(jt *mat.Dense) error) error {
+	return jacobianFactors(ev, xs, func(A, B *mat.Dense) error {
+		jt := mat.NewDense(xs.D, xs.D, nil)
+		if A != nil {
+			jt.Mul(A, B)
+		}
+		return fn(jt)
+	})
+}
+
+// jacobianFactors calls fn with the factors of Jᵀ = A·B at each example
+// of xs (see Jacobians): A = W·diag(act'(a)) and B = V·diag(out'(l)),
+// restricted to the k units with act'(a) ≠ 0 (A is D×k, B k×D; both nil
+// when k = 0: the Jacobian is zero).
+func jacobianFactors(ev *eval.Evaluator, xs *data.Dataset, fn func(A, B *mat.Dense) error) error {
 	c := ev.Config
 	switch c.Model {
 	case "plain", "sparse", "denoising", "contractive", "topk":
@@ -221,26 +258,28 @@ func Jacobians(ev *eval.Evaluator, xs *data.Dataset, fn func(jt *mat.Dense) erro
 					keep, gh = append(keep, u), append(gh, g)
 				}
 			}
-			jt := mat.NewDense(d, d, nil)
-			if len(keep) > 0 {
-				A := mat.NewDense(d, len(keep), nil)
-				B := mat.NewDense(len(keep), d, nil)
-				for k, u := range keep {
-					for i := 0; i < d; i++ {
-						A.Set(i, k, W.At(i, u)*gh[k])
-					}
-					for j := 0; j < d; j++ {
-						g := 1.0
-						if c.Loss != "mse" {
-							r := recon[e*d+j]
-							g = r * (1 - r)
-						}
-						B.Set(k, j, V.At(u, j)*g)
-					}
+			if len(keep) == 0 {
+				if err := fn(nil, nil); err != nil { // a zero Jacobian
+					return err
 				}
-				jt.Mul(A, B)
+				continue
 			}
-			if err := fn(jt); err != nil {
+			A := mat.NewDense(d, len(keep), nil)
+			B := mat.NewDense(len(keep), d, nil)
+			for k, u := range keep {
+				for i := 0; i < d; i++ {
+					A.Set(i, k, W.At(i, u)*gh[k])
+				}
+				for j := 0; j < d; j++ {
+					g := 1.0
+					if c.Loss != "mse" {
+						r := recon[e*d+j]
+						g = r * (1 - r)
+					}
+					B.Set(k, j, V.At(u, j)*g)
+				}
+			}
+			if err := fn(A, B); err != nil {
 				return err
 			}
 		}
@@ -268,11 +307,21 @@ func shuffledPixels(rng *rand.Rand, ds *data.Dataset) *data.Dataset {
 	return out
 }
 
-// overcompleteHidden are the plain AEs' code sizes.
-var overcompleteHidden = []int{64, 256, 1024, 2048}
+// overcompleteSizes returns the plain AEs' code sizes and that of the
+// regularized AEs (the third plain size): 64, 256, 1024, 2048 and 1024;
+// quick runs use 64, 128, 512, 1024 and 512 (a 32-unit sigmoid AE learns
+// next to nothing in a quick run's few hundred steps).
+func overcompleteSizes(quick bool) (plain []int, regularized int) {
+	if quick {
+		return []int{64, 128, 512, 1024}, 512
+	}
+	return []int{64, 256, 1024, 2048}, 1024
+}
 
-// regularizedHidden is the code size of the regularized AEs.
-const regularizedHidden = 1024
+// plainRoles name the plain AEs in number IDs, by rank of size (the IDs
+// stay the same when quick runs use other sizes); the regularized AEs
+// compare with ae_large.
+var plainRoles = []string{"ae_small", "ae_medium", "ae_large", "ae_xlarge"}
 
 // nonDigitSets names the sets of inputs that are not digits, in order;
 // the claims read the first two (always measured).
@@ -290,7 +339,7 @@ type ocModel struct {
 func runOvercomplete(env *Env) (*Result, error) {
 	r := newResult("overcomplete", overcompleteTitle,
 		"An autoencoder whose code is larger than needed \"might simply copy the input rather than learning meaningful features\". "+
-			"Plain sigmoid AEs (BCE, no penalty) with H ∈ {64, 256, 1024, 2048}, and at H = 1024 the sparse (L1, sigmoid code), top-K (k = 25, "+
+			"Plain sigmoid AEs (BCE, no penalty) with H ∈ {64, 256, 1024, 2048} (quick runs: 64, 128, 512, 1024), and at H = 1024 (quick: 512) the sparse (L1, sigmoid code), top-K (k = 25, "+
 			"Makhzani & Frey's setup), denoising (masking ν = 0.25) and contractive (λ = 0.1) AEs. Each reconstructs test digits and inputs "+
 			"that are not digits: uniform-noise images, test digits with their pixels shuffled, and Fashion-MNIST test images when the data "+
 			"set is installed. Quality q = 1 − MSE/Var (Var: the set's own pixel variance around its mean image; q = 1 perfect, 0 no better "+
@@ -298,15 +347,16 @@ func runOvercomplete(env *Env) (*Result, error) {
 			"everything into digits. Filter locality is the mean share of each encoder filter's energy Σw² in its 10 largest weights "+
 			"(1: pixel detectors); the Jacobian columns give the singular values of ∂x̂/∂x at test digits and their effective rank "+
 			"exp(entropy of σ/Σσ) (784 for the identity).")
-	nEval, nJac, epochs, quickEpochs := 5000, 20, 10, 6
+	nEval, nJac, epochs, quickEpochs := 5000, 20, 10, 5
 	if env.Quick {
 		nEval, nJac = 500, 2
 	}
+	overcompleteHidden, regularizedHidden := overcompleteSizes(env.Quick)
 	var specs []ocModel
-	for _, h := range overcompleteHidden {
+	for i, h := range overcompleteHidden {
 		c, _ := models.Defaults("plain")
 		c.Hidden = h
-		specs = append(specs, ocModel{fmt.Sprintf("ae%d", h), fmt.Sprintf("AE H=%d", h), c})
+		specs = append(specs, ocModel{plainRoles[i], fmt.Sprintf("AE H=%d", h), c})
 	}
 	l1, _ := models.Defaults("sparse")
 	l1.Hidden, l1.Activation = regularizedHidden, "sigmoid"
@@ -426,10 +476,10 @@ func runOvercomplete(env *Env) (*Result, error) {
 
 	// Claims.
 	var reads []string
-	for _, h := range overcompleteHidden {
-		reads = append(reads, fmt.Sprintf("overcomplete.ae%d_copying", h))
+	for _, id := range plainRoles {
+		reads = append(reads, "overcomplete."+id+"_copying")
 	}
-	if err := r.claim("overcomplete.copying_rises_with_h", "without a penalty the copying index (noise, shuffled) rises with H (64 < 256 < 1024 < 2048)",
+	if err := r.claim("overcomplete.copying_rises_with_h", fmt.Sprintf("without a penalty the copying index (noise, shuffled) rises with H (%s)", joinInts(overcompleteHidden, " < ")),
 		reads, func(v []float64) (bool, string) {
 			ok, detail := true, ""
 			for i, x := range v {
@@ -443,7 +493,7 @@ func runOvercomplete(env *Env) (*Result, error) {
 		}); err != nil {
 		return nil, err
 	}
-	base := fmt.Sprintf("overcomplete.ae%d_copying", regularizedHidden)
+	base := "overcomplete.ae_large_copying"
 	for _, s := range specs[len(overcompleteHidden):] {
 		label := s.label
 		if err := r.claim("overcomplete."+s.id+"_lowers_copying", fmt.Sprintf("the %s copies less than the plain AE H=%d", label, regularizedHidden),
@@ -452,6 +502,10 @@ func runOvercomplete(env *Env) (*Result, error) {
 			}); err != nil {
 			return nil, err
 		}
+	}
+
+	if err := overfitting(env, r); err != nil {
+		return nil, err
 	}
 
 	// Figures.
@@ -513,6 +567,17 @@ func reconstructions(ev *eval.Evaluator, ds *data.Dataset) ([][]float64, error) 
 	return out, err
 }
 
+func joinInts(v []int, sep string) string {
+	s := ""
+	for i, x := range v {
+		if i > 0 {
+			s += sep
+		}
+		s += fmt.Sprint(x)
+	}
+	return s
+}
+
 func joinLabels(l []string) string {
 	s := ""
 	for i, x := range l {
@@ -522,4 +587,114 @@ func joinLabels(l []string) string {
 		s += x
 	}
 	return s
+}
+
+// overfitHidden is the hidden size of the AE and the MLP of the
+// overfitting comparison.
+const overfitHidden = 256
+
+// overfitSizes are the training subsets (first N images) of the
+// overfitting comparison, and overfitPasses the examples seen in training
+// on each (epochs = passes/N, the same for the AE and the MLP).
+func overfitSizes(quick bool) (sizes []int, passes int) {
+	if quick {
+		return []int{500, 2000}, 10000
+	}
+	return []int{1000, 10000}, 200000
+}
+
+// CrossEntropy is the mean −log p(y) of class probabilities p (N×k,
+// row-major) of labels y.
+func CrossEntropy(p []float64, y []uint8, k int) float64 {
+	var s float64
+	for i, c := range y {
+		s -= math.Log(math.Max(p[i*k+int(c)], 1e-300))
+	}
+	return s / float64(len(y))
+}
+
+// gap is (test − train)/test: the share of the test loss that the
+// training loss does not show.
+func gap(train, test float64) float64 { return (test - train) / test }
+
+// overfitting compares, on small training subsets, the train–test gap of
+// an AE's reconstruction loss with that of a supervised MLP of the same
+// hidden size (both trained the same epochs, without early stopping).
+func overfitting(env *Env, r *Result) error {
+	sizes, passes := overfitSizes(env.Quick)
+	test := env.TestSet
+	var rows [][]string
+	for _, n := range sizes {
+		if n > env.TrainSet.N {
+			return errors.Errorf("overfitting: %d training images asked, %d available", n, env.TrainSet.N)
+		}
+		sub := env.TrainSet.Limit(n)
+		epochs := max(passes/n, 1)
+		c, _ := models.Defaults("plain")
+		c.Hidden = overfitHidden
+		o := env.Options(epochs, epochs)
+		o.EvalEvery = epochs
+		ae, err := env.TrainOn(fmt.Sprintf("AE H=%d on %d images", overfitHidden, n), c, o, sub, test, fmt.Sprintf("%s, first %d training images", env.Data, n))
+		if err != nil {
+			return err
+		}
+		aeTrain, err := ae.Eval.Evaluate(sub)
+		if err != nil {
+			return err
+		}
+		aeTest, err := ae.Eval.Evaluate(test)
+		if err != nil {
+			return err
+		}
+		cc := classify.DefaultConfig()
+		cc.Hidden = []int{overfitHidden}
+		co := classify.DefaultOptions()
+		co.Epochs, co.Patience, co.Validation, co.Batch, co.LR, co.Seed = epochs, 0, 0, o.Batch, o.LR, env.Seed
+		fmt.Fprintf(env.Log, "  training MLP H=%d on %d images (%d epochs) …", overfitHidden, n, epochs)
+		cl, err := classify.Train(env.Ctx, cc, co, sub)
+		if err != nil {
+			fmt.Fprintln(env.Log)
+			return errors.Wrapf(err, "MLP on %d images", n)
+		}
+		var ce, er [2]float64
+		for i, ds := range []*data.Dataset{sub, test} {
+			p, err := cl.Predict(ds)
+			if err != nil {
+				return err
+			}
+			ce[i] = CrossEntropy(p, ds.Labels, cc.Classes)
+			if er[i], err = cl.Error(ds); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(env.Log, " test error %.2f%%\n", 100*er[1])
+		aeGap, ceGap := gap(aeTrain.BCEPerImage, aeTest.BCEPerImage), gap(ce[0], ce[1])
+		id := fmt.Sprintf("overcomplete.overfit_%d", n)
+		r.measure(id+"_ae_gap", aeGap)
+		r.measure(id+"_mlp_xent_gap", ceGap)
+		r.measure(id+"_mlp_error_gap", er[1]-er[0])
+		rows = append(rows,
+			[]string{fmt.Sprintf("%d", n), fmt.Sprintf("%d", epochs), fmt.Sprintf("AE H=%d: BCE nats/img", overfitHidden),
+				fmt.Sprintf("%.2f", aeTrain.BCEPerImage), fmt.Sprintf("%.2f", aeTest.BCEPerImage), fmt.Sprintf("%.1f%%", 100*aeGap)},
+			[]string{fmt.Sprintf("%d", n), fmt.Sprintf("%d", epochs), fmt.Sprintf("MLP H=%d: cross-entropy nats", overfitHidden),
+				fmt.Sprintf("%.4f", ce[0]), fmt.Sprintf("%.4f", ce[1]), fmt.Sprintf("%.1f%%", 100*ceGap)},
+			[]string{fmt.Sprintf("%d", n), fmt.Sprintf("%d", epochs), fmt.Sprintf("MLP H=%d: error", overfitHidden),
+				fmt.Sprintf("%.2f%%", 100*er[0]), fmt.Sprintf("%.2f%%", 100*er[1]), fmt.Sprintf("%.1f%%", 100*gap(er[0], er[1]))})
+		r.Values[fmt.Sprintf("overfitting %d images", n)] = map[string]float64{"epochs": float64(epochs),
+			"ae_train_bce": aeTrain.BCEPerImage, "ae_test_bce": aeTest.BCEPerImage, "ae_gap": aeGap,
+			"mlp_train_xent": ce[0], "mlp_test_xent": ce[1], "mlp_xent_gap": ceGap, "mlp_train_error": er[0], "mlp_test_error": er[1]}
+	}
+	r.Tables = append(r.Tables, Table{Title: fmt.Sprintf("Overfitting on small training subsets: the AE's reconstruction loss and an MLP classifier's "+
+		"(%d sigmoid units each, the same epochs, batch and Adam rate, no early stopping, test set of %d images); gap = (test − train)/test", overfitHidden, test.N),
+		Columns: []string{"training images", "epochs", "model: loss", "train", "test", "gap"}, Rows: rows})
+	for _, n := range sizes {
+		id := fmt.Sprintf("overcomplete.overfit_%d", n)
+		if err := r.claim(id+"_ae_gap_below_mlp", fmt.Sprintf("on %d training images the AE's relative train–test gap is smaller than the MLP's (cross-entropy)", n),
+			[]string{id + "_ae_gap", id + "_mlp_xent_gap"}, func(v []float64) (bool, string) {
+				return v[0] < v[1], fmt.Sprintf("AE %.1f%% vs MLP %.1f%%", 100*v[0], 100*v[1])
+			}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -195,7 +195,18 @@ func TestJacobiansMatchFiniteDifferences(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(sv) != 1 || len(sv[0]) != 784 || !sort.SliceIsSorted(sv[0], func(a, b int) bool { return sv[0][a] > sv[0][b] }) {
-			t.Errorf("%s: spectrum %d×%d, or not decreasing", tc.model, len(sv), len(sv[0]))
+			t.Fatalf("%s: spectrum %d×%d, or not decreasing", tc.model, len(sv), len(sv[0]))
+		}
+		// The spectrum (computed through a QR of the thin factor) against
+		// an SVD of the whole Jacobian.
+		var svd mat.SVD
+		if !svd.Factorize(jts[0], mat.SVDNone) {
+			t.Fatal("SVD failed")
+		}
+		for i, want := range svd.Values(nil) {
+			if math.Abs(sv[0][i]-want) > 1e-9*math.Max(1, sv[0][0]) {
+				t.Fatalf("%s: singular value %d is %g, the SVD of J gives %g", tc.model, i+1, sv[0][i], want)
+			}
 		}
 		// Rank ≤ the units that pass a gradient (≤ k for top-K).
 		limit := c.Hidden
