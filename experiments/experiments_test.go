@@ -175,6 +175,46 @@ func TestReportWriting(t *testing.T) {
 	}
 }
 
+// TestQuickReportCountsEveryUnmetClaim: a quick run checks its claims
+// like a full one: each unmet claim is a ❌ in the experiment's report and
+// in the combined one, and Unmet (what the closing line of `zoo reproduce`
+// counts) lists exactly those.
+func TestQuickReportCountsEveryUnmetClaim(t *testing.T) {
+	out := t.TempDir()
+	mk := func(name string, pass ...bool) *Result {
+		r := newResult(name, "Title "+name, "intro")
+		r.measure(name+".x", 1)
+		for i, p := range pass {
+			if err := r.claim(fmt.Sprintf("%s.c%d", name, i), "claim", []string{name + ".x"}, func([]float64) (bool, string) { return p, "" }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r
+	}
+	results := []*Result{mk("one", true, false, false), mk("two", false, true)}
+	unmet := 0
+	for _, r := range results {
+		if err := r.Write(filepath.Join(out, r.Name), true); err != nil {
+			t.Fatal(err)
+		}
+		rep, _ := os.ReadFile(filepath.Join(out, r.Name, "report.md"))
+		if got := strings.Count(string(rep), "❌"); got != len(r.Unmet()) {
+			t.Errorf("%s: %d ❌ in the quick report, %d unmet claims", r.Name, got, len(r.Unmet()))
+		}
+		unmet += len(r.Unmet())
+	}
+	if unmet != 3 {
+		t.Fatalf("Unmet found %d claims, want 3", unmet)
+	}
+	if err := WriteCombined(out, results, true, 1); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if got := strings.Count(string(rep), "- ❌"); got != unmet || !strings.Contains(string(rep), "Claims: 2 of 5 met (3 ❌)") || strings.Contains(string(rep), "➖") {
+		t.Errorf("combined quick report: %d ❌ lines for %d unmet claims:\n%s", got, unmet, rep)
+	}
+}
+
 // TestLinearExperimentSynthetic trains one small synthetic linear DAE and
 // requires it to land near the closed form.
 func TestLinearRunNearClosedForm(t *testing.T) {
