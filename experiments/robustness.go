@@ -26,13 +26,13 @@ func metricKey(q data.Corruption) string { return fmt.Sprintf("denoise_%s_%g", q
 // The three 784-256-784 sigmoid models the robustness experiments compare.
 func (env *Env) plainAE() (*Run, error) {
 	c, _ := models.Defaults("plain")
-	return env.Train("AE", c, env.Options(10, 8))
+	return env.Train("AE", c, env.Options(10, 16))
 }
 
 func (env *Env) dae(q data.Corruption) (*Run, error) {
 	c, _ := models.Defaults("denoising")
 	c.Noise, c.NoiseLevel = q.Kind, q.Level
-	return env.Train("DAE ("+levelName(q)+")", c, env.Options(10, 8))
+	return env.Train("DAE ("+levelName(q)+")", c, env.Options(10, 16))
 }
 
 // daeFor returns the DAE trained on the corruption q: one per level, in
@@ -42,7 +42,7 @@ func (env *Env) daeFor(q data.Corruption) (*Run, error) { return env.dae(q) }
 
 func (env *Env) cae() (*Run, error) {
 	c, _ := models.Defaults("contractive")
-	return env.Train("CAE", c, env.Options(10, 8))
+	return env.Train("CAE", c, env.Options(10, 16))
 }
 
 var denoisingExperiment = Experiment{
