@@ -474,6 +474,16 @@ func runOvercomplete(env *Env) (*Result, error) {
 	r.Tables = append(r.Tables, Table{Title: "Reconstruction quality q = 1 − MSE/Var on digits and non-digits, copying index q(other)/q(digits), filters and Jacobian",
 		Columns: cols, Rows: rows})
 
+	// What the largest plain AE does with non-digits, in words.
+	xl := r.Numbers["overcomplete.ae_xlarge_copying"]
+	if xl > 0 {
+		r.Intro += fmt.Sprintf("\n\nIn this run the largest plain AE (H = %d) has copying index %.3f: it reconstructs non-digits better than their mean image, part of the way to the identity.",
+			overcompleteHidden[len(overcompleteHidden)-1], xl)
+	} else {
+		r.Intro += fmt.Sprintf("\n\nIn this run even the largest plain AE (H = %d) has copying index %.3f ≤ 0: it reconstructs noise and shuffled pixels no better than their mean image, "+
+			"so none of these models copies; the claims compare how far each is from copying.", overcompleteHidden[len(overcompleteHidden)-1], xl)
+	}
+
 	// Claims.
 	var reads []string
 	for _, id := range plainRoles {

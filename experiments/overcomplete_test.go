@@ -218,3 +218,22 @@ func TestJacobiansMatchFiniteDifferences(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossEntropyAndGap(t *testing.T) {
+	p := []float64{
+		0.5, 0.25, 0.25,
+		0.1, 0.8, 0.1,
+	}
+	want := -(math.Log(0.5) + math.Log(0.1)) / 2
+	if got := CrossEntropy(p, []uint8{0, 2}, 3); math.Abs(got-want) > 1e-12 {
+		t.Errorf("CrossEntropy = %g, want %g", got, want)
+	}
+	if got := CrossEntropy([]float64{1, 0}, []uint8{1}, 2); math.IsInf(got, 0) || got < 690 {
+		t.Errorf("CrossEntropy of a zero probability = %g, want large and finite", got)
+	}
+	for _, tc := range []struct{ train, test, want float64 }{{90, 100, 0.1}, {0, 0.5, 1}, {1, 1, 0}} {
+		if got := gap(tc.train, tc.test); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("gap(%g, %g) = %g, want %g", tc.train, tc.test, got, tc.want)
+		}
+	}
+}
