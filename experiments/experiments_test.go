@@ -129,7 +129,7 @@ func TestReportWriting(t *testing.T) {
 		r.row("AE", "bce", 80)
 		r.row("AE", "probe_error", 0.0135)
 		r.measure(name+".x", 1)
-		if err := r.claim(name+".claim", "claim", true, []string{name + ".x"}, func(v []float64) (bool, string) {
+		if err := r.claim(name+".claim", "claim", []string{name + ".x"}, func(v []float64) (bool, string) {
 			return pass, fmt.Sprintf("detail %g", v[0])
 		}); err != nil {
 			t.Fatal(err)
@@ -178,6 +178,46 @@ func TestReportWriting(t *testing.T) {
 	}
 }
 
+// TestQuickReportCountsEveryUnmetClaim: a quick run checks its claims
+// like a full one: each unmet claim is a ❌ in the experiment's report and
+// in the combined one, and Unmet (what the closing line of `zoo reproduce`
+// counts) lists exactly those.
+func TestQuickReportCountsEveryUnmetClaim(t *testing.T) {
+	out := t.TempDir()
+	mk := func(name string, pass ...bool) *Result {
+		r := newResult(name, "Title "+name, "intro")
+		r.measure(name+".x", 1)
+		for i, p := range pass {
+			if err := r.claim(fmt.Sprintf("%s.c%d", name, i), "claim", []string{name + ".x"}, func([]float64) (bool, string) { return p, "" }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r
+	}
+	results := []*Result{mk("one", true, false, false), mk("two", false, true)}
+	unmet := 0
+	for _, r := range results {
+		if err := r.Write(filepath.Join(out, r.Name), true); err != nil {
+			t.Fatal(err)
+		}
+		rep, _ := os.ReadFile(filepath.Join(out, r.Name, "report.md"))
+		if got := strings.Count(string(rep), "❌"); got != len(r.Unmet()) {
+			t.Errorf("%s: %d ❌ in the quick report, %d unmet claims", r.Name, got, len(r.Unmet()))
+		}
+		unmet += len(r.Unmet())
+	}
+	if unmet != 3 {
+		t.Fatalf("Unmet found %d claims, want 3", unmet)
+	}
+	if err := WriteCombined(out, results, true, 1); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if got := strings.Count(string(rep), "- ❌"); got != unmet || !strings.Contains(string(rep), "Claims: 2 of 5 met (3 ❌)") || strings.Contains(string(rep), "➖") {
+		t.Errorf("combined quick report: %d ❌ lines for %d unmet claims:\n%s", got, unmet, rep)
+	}
+}
+
 // TestLinearExperimentSynthetic trains one small synthetic linear DAE and
 // requires it to land near the closed form.
 func TestLinearRunNearClosedForm(t *testing.T) {
@@ -202,7 +242,7 @@ func TestClaimOfMissingNumberFails(t *testing.T) {
 	r := newResult("sparse", "t", "i")
 	r.measure("sparse.topk_probe_eror", 0.01) // a typo in the producer
 	called := false
-	err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2%", true, []string{"sparse.topk_probe_error"},
+	err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2%", []string{"sparse.topk_probe_error"},
 		func(v []float64) (bool, string) { called = true; return v[0] <= 0.02, "" })
 	if err == nil || !strings.Contains(err.Error(), `"sparse.topk_probe_error"`) {
 		t.Errorf("claim on a missing number: err = %v", err)
@@ -344,7 +384,7 @@ func TestResultRoundTrip(t *testing.T) {
 	r.measure("x.n", 0.1+0.2)
 	r.row("AE", "bce", 1.0/3)
 	r.Values["AE"] = map[string]any{"k": float32(0.7), "n": 3}
-	if err := r.claim("x.c", "n small", true, []string{"x.n"}, func(v []float64) (bool, string) { return v[0] < 1, "fine" }); err != nil {
+	if err := r.claim("x.c", "n small", []string{"x.n"}, func(v []float64) (bool, string) { return v[0] < 1, "fine" }); err != nil {
 		t.Fatal(err)
 	}
 	r.Seconds, r.Settings = 1.5, Settings{Quick: true, Data: "here", IWSamples: 7}
@@ -413,7 +453,7 @@ func TestQuickOnOtherData(t *testing.T) {
 	r.Settings = env.Settings()
 	var b strings.Builder
 	r.markdown(&b, true, "", 1)
-	if !strings.Contains(b.String(), "_Quick run: "+env.Data+", a few epochs.") {
+	if !strings.Contains(b.String(), "_Quick run: "+env.Data+", a few epochs,") {
 		t.Errorf("report:\n%s", b.String())
 	}
 	d := t.TempDir()

@@ -86,13 +86,13 @@ var sparseExperiment = Experiment{
 		}
 		r.Tables = append(r.Tables, Table{Title: "Sparsity and linear probe",
 			Columns: []string{"model", "BCE nats/img", "MSE/pixel", "mean activation", "active fraction", "dead units", "probe test error", "probe epochs"}, Rows: rows})
-		if err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2% (Makhzani & Frey: 1.35% for k = 25)", true,
+		if err := r.claim("sparse.topk_probe_error", "top-K probe error ≤ 2% (Makhzani & Frey: 1.35% for k = 25)",
 			[]string{"sparse.topk_probe_error"}, func(v []float64) (bool, string) {
 				return v[0] <= 0.02, fmt.Sprintf("top-K probe error %.2f%%", 100*v[0])
 			}); err != nil {
 			return nil, err
 		}
-		if err := r.claim("sparse.l1_sparser_than_plain", "sparse (L1) mean activation at least 2× below plain", false,
+		if err := r.claim("sparse.l1_sparser_than_plain", "sparse (L1) mean activation at least 2× below plain",
 			[]string{"sparse.plain_mean_activation", "sparse.l1_mean_activation"}, func(v []float64) (bool, string) {
 				p, s := v[0], v[1]
 				return s*2 <= p, fmt.Sprintf("L1 %.4f vs plain %.4f (%.1f×)", s, p, p/max(s, 1e-12))

@@ -343,18 +343,21 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 		if _, err := mf.Write(append(b, '\n')); err != nil {
 			return errors.Wrap(err, "writing metrics log")
 		}
-		if err := mf.Sync(); err != nil {
-			return errors.Wrap(err, "writing metrics log")
-		}
 		if to.Log != nil {
 			writeEpochLine(to.Log, l)
 		}
-		saved.Epoch = t.Epoch
-		if err := ckpt.Save(to.Out, saved, t.Store); err != nil {
-			return err
-		}
 		last, lastEpoch = mt, t.Epoch
-		return nil
+		// Without checkpoints (runs of many tiny epochs) only the last
+		// epoch's model is saved and synced: an interrupted run is trained
+		// again anyway.
+		if to.NoCheckpoints && t.Epoch < t.Opt.Epochs {
+			return nil
+		}
+		if err := mf.Sync(); err != nil {
+			return errors.Wrap(err, "writing metrics log")
+		}
+		saved.Epoch = t.Epoch
+		return ckpt.Save(to.Out, saved, t.Store)
 	}
 	if err := t.Run(ctx); err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {

@@ -163,13 +163,13 @@ func newReproduceCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Quick runs check every claim like full runs: the count is the
+			// number of ❌ in the report.
 			failed := 0
 			for _, r := range results {
-				for _, c := range r.Checks {
-					if !c.Pass && !(c.FullOnly && quick) {
-						failed++
-						fmt.Fprintf(a.stderr, "claim not met: %s — %s\n", c.Claim, c.Detail)
-					}
+				for _, c := range r.Unmet() {
+					failed++
+					fmt.Fprintf(a.stderr, "claim not met: %s [%s] — %s\n", c.Claim, c.ID, c.Detail)
 				}
 			}
 			report := filepath.Join(out, "report.md")
