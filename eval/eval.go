@@ -161,9 +161,13 @@ func (e *Evaluator) Evaluate(ds *data.Dataset) (Metrics, error) {
 // reconErrors returns the summed BCE (nats) and summed squared error of the
 // batch's reconstruction against its clean input x. BCE uses the logits when
 // the model names them (exact and stable), else clamped probabilities.
+// A model without a reconstruction (the GAN) has none: 0, 0.
 func reconErrors(p *graph.Program, x []float32) (bce, sse float64) {
 	recon := p.Output(graph.Recon)
 	logits := p.Output(graph.Logits)
+	if recon == nil {
+		return 0, 0
+	}
 	for i, xv := range x {
 		t := float64(xv)
 		r := recon[i]

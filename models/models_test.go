@@ -57,6 +57,7 @@ func gradCases() []struct {
 		{"vae", tiny("vae", func(c *Config) { c.Latent = 3 })},
 		{"vae/beta", tiny("vae", func(c *Config) { c.Latent, c.Beta = 2, 4 })},
 		{"lineardae", tiny("lineardae", func(c *Config) { c.NoiseLevel = 0.2 })},
+		{"gan/evaluation graph", tiny("gan", func(c *Config) { c.Latent = 3 })},
 	}
 }
 
