@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -32,6 +33,11 @@ type Config struct {
 	Noise      string  `json:"noise"`       // denoising: gaussian, masking, saltpepper
 	NoiseLevel float64 `json:"noise_level"` // σ (gaussian) or corrupted fraction
 	Latent     int     `json:"latent"`      // VAE latent size
+	// Layers lists the encoder's hidden layer sizes from the input,
+	// comma-separated ("1000,1000,1000"); when set it replaces Hidden (the
+	// code is the last layer) and the decoder mirrors it. Empty: one layer
+	// of Hidden units. See Sizes.
+	Layers string `json:"layers,omitempty"`
 
 	// Package is the import path of the Go package that registers the
 	// model, for models added with Extend (empty for the zoo's own): a
@@ -173,7 +179,44 @@ var shared = []Hyper{
 	{"noise", "corruption: gaussian, masking or saltpepper", func(c *Config) any { return &c.Noise }, nil},
 	{"noise-level", "σ for gaussian noise, corrupted fraction for masking and saltpepper", func(c *Config) any { return &c.NoiseLevel },
 		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
+	{"layers", "encoder layer sizes from the input, comma-separated, e.g. 1000,1000,1000 (replaces --hidden; the decoder mirrors them)",
+		func(c *Config) any { return &c.Layers }, func(c Config) error { _, err := ParseLayers(c.Layers); return err }},
 	{"latent", "latent size", func(c *Config) any { return &c.Latent }, func(c Config) error { return positive("latent", c.Latent) }},
+}
+
+// MaxLayers is the most encoder layers --layers accepts.
+const MaxLayers = 16
+
+// ParseLayers parses a --layers value: positive sizes separated by commas
+// (spaces allowed). The empty string gives no sizes.
+func ParseLayers(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > MaxLayers {
+		return nil, errors.Errorf("invalid --layers %q: %d layers, at most %d", s, len(parts), MaxLayers)
+	}
+	sizes := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n <= 0 {
+			return nil, errors.Errorf("invalid --layers %q: %q is not a positive layer size", s, strings.TrimSpace(p))
+		}
+		sizes[i] = n
+	}
+	return sizes, nil
+}
+
+// Sizes returns the encoder's hidden layer sizes from the input: those of
+// Layers when set, else one layer of Hidden units. The last is the code
+// (for the VAE: the layer below μ and log σ²).
+func (c Config) Sizes() ([]int, error) {
+	sizes, err := ParseLayers(c.Layers)
+	if err != nil || len(sizes) > 0 {
+		return sizes, err
+	}
+	return []int{c.Hidden}, nil
 }
 
 // LookupHyper returns the named hyperparameter among those with a field of

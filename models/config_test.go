@@ -70,6 +70,12 @@ func TestChecks(t *testing.T) {
 		{"denoising", func(c *Config) { c.Noise, c.NoiseLevel = "gaussian", 2 }, ""},
 		{"lineardae", func(c *Config) { c.NoiseLevel = -0.1 }, "--noise-level"},
 		{"vae", func(c *Config) { c.Latent = 0 }, "--latent"},
+		{"plain", func(c *Config) { c.Layers = "1000,0" }, "--layers"},
+		{"plain", func(c *Config) { c.Layers = "1000,x" }, "--layers"},
+		{"denoising", func(c *Config) { c.Layers = "1000,,10" }, "--layers"},
+		{"vae", func(c *Config) { c.Layers = "-4" }, "--layers"},
+		{"contractive", func(c *Config) { c.Layers = " 1000, 500 " }, ""},
+		{"topk", func(c *Config) { c.Layers = "0" }, ""}, // not a top-K hyperparameter
 		{"vae", func(c *Config) { c.Beta = -1 }, "--beta"},
 		{"vae", func(c *Config) { c.Activation = "nope" }, ""}, // the VAE's activation is fixed
 	} {

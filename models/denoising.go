@@ -16,11 +16,15 @@ import (
 //	x̃    ~ q(x̃ | x)                 (gaussian: x + σε; masking: zero a fraction ν; salt-and-pepper)
 //	h    = act(x̃·W + b)
 //	loss = BCE(x̂, x)
+//
+// With --layers the stacked encoder reads x̃ and the mirrored decoder
+// reconstructs x (the deep DAE trained end to end; the greedy stacked DAE
+// of Vincent et al. 2010 is package pretrain's).
 func init() {
 	Register(Spec{
 		Name:   "denoising",
 		Doc:    "denoising autoencoder: reconstruct x from a corrupted x̃ (gaussian, masking, salt-and-pepper)",
-		Hypers: []string{"hidden", "activation", "loss", "noise", "noise-level"},
+		Hypers: []string{"hidden", "activation", "loss", "layers", "tied", "noise", "noise-level"},
 		Usage: map[string]string{
 			"noise":       "corruption q(x̃|x): gaussian, masking or saltpepper",
 			"noise-level": "σ for gaussian noise, corrupted fraction ν for masking and saltpepper",
@@ -30,8 +34,7 @@ func init() {
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
 			xt := b.Input("x_tilde", b.Shape().In, corrupter(data.Corruption{Kind: c.Noise, Level: c.NoiseLevel}))
-			h, _ := encode(b, c, xt)
-			reconstruct(b, c, h, x)
+			mirror(b, c, encode(b, c, xt), x)
 		},
 	})
 }

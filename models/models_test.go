@@ -1,11 +1,13 @@
 package models
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/aezoo/aezoo/graph"
+	"gorgonia.org/tensor"
 )
 
 func randomBatch(rng *rand.Rand, n int) []float32 {
@@ -58,6 +60,17 @@ func gradCases() []struct {
 		{"vae/beta", tiny("vae", func(c *Config) { c.Latent, c.Beta = 2, 4 })},
 		{"lineardae", tiny("lineardae", func(c *Config) { c.NoiseLevel = 0.2 })},
 		{"gan/evaluation graph", tiny("gan", func(c *Config) { c.Latent = 3 })},
+		// Stacked encoders with mirrored decoders (--layers), tied and untied.
+		{"plain/layers", tiny("plain", func(c *Config) { c.Layers = "5,4,3" })},
+		{"plain/layers/tied/tanh/mse", tiny("plain", func(c *Config) { c.Layers, c.Tied, c.Activation, c.Loss = "5,4,3", true, "tanh", "mse" })},
+		{"plain/tied", tiny("plain", func(c *Config) { c.Tied = true })},
+		{"sparse/layers/kl", tiny("sparse", func(c *Config) { c.Layers, c.Sparsity, c.Activation, c.Beta = "5,4", "kl", "sigmoid", 0.5 })},
+		{"sparse/layers/l1/tied", tiny("sparse", func(c *Config) { c.Layers, c.Tied, c.Lambda = "4,5", true, 0.3 })},
+		{"denoising/layers/tied", tiny("denoising", func(c *Config) { c.Layers, c.Tied = "5,4,3", true })},
+		{"denoising/layers/gaussian", tiny("denoising", func(c *Config) { c.Layers, c.Noise, c.NoiseLevel = "4,3", "gaussian", 0.3 })},
+		{"contractive/layers", tiny("contractive", func(c *Config) { c.Layers, c.Lambda = "5,4,3", 0.7 })},
+		{"contractive/layers/tied/tanh", tiny("contractive", func(c *Config) { c.Layers, c.Tied, c.Activation, c.Lambda = "5,3", true, "tanh", 0.7 })},
+		{"vae/layers", tiny("vae", func(c *Config) { c.Layers, c.Latent = "5,4", 2 })},
 	}
 }
 
@@ -70,7 +83,17 @@ func TestGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := graph.CheckGradients(m, randomBatch(rng, s.In*s.Batch), rng, 1e-6, 1e-6, 0)
+			h, floor := 1e-6, 1e-6
+			if tc.cfg.Layers != "" {
+				// In depth the lower layers' gradients are small (1e-8 to
+				// 1e-6: products of activation slopes ≤ ¼ and weights
+				// ≈ 1/√fan-in), where the central difference's rounding
+				// and truncation noise (≈1e-10 at h = 1e-5) would read as
+				// a relative mismatch: a larger step and an absolute floor
+				// of 1e-4·1e-5 = 1e-9 on the compared difference.
+				h, floor = 1e-5, 1e-4
+			}
+			r, err := graph.CheckGradients(m, randomBatch(rng, s.In*s.Batch), rng, h, floor, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,6 +108,116 @@ func TestGradients(t *testing.T) {
 				t.Errorf("gradient mismatch at %s: symbolic %.10g, finite difference %.10g (rel %.2g)", r.Worst, r.Analytic, r.Numeric, r.MaxRel)
 			}
 		})
+	}
+}
+
+// TestOneLayerIsHidden: --layers with one size declares the same graph as
+// --hidden: the same parameters, drawn the same, and the same loss, bit
+// for bit.
+func TestOneLayerIsHidden(t *testing.T) {
+	for _, name := range []string{"plain", "sparse", "denoising", "contractive", "vae"} {
+		one := tiny(name, nil)
+		layered := one
+		layered.Hidden, layered.Layers = 99, "5"
+		s := graph.Shape{In: 6, Batch: 4}
+		var losses [2]float64
+		var stores [2]*graph.Store
+		for k, c := range []Config{one, layered} {
+			stores[k] = graph.NewStore()
+			m, err := Build(c, s, graph.Float64(), stores[k], rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := graph.NewEvaluator(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Run(randomBatch(rand.New(rand.NewPCG(3, 3)), s.In*s.Batch), rand.New(rand.NewPCG(4, 4)), true); err != nil {
+				t.Fatal(err)
+			}
+			losses[k] = p.Loss()
+		}
+		if losses[0] != losses[1] {
+			t.Errorf("%s: loss %v with --hidden 5, %v with --layers 5", name, losses[0], losses[1])
+		}
+		if a, b := stores[0].Names(), stores[1].Names(); strings.Join(a, " ") != strings.Join(b, " ") {
+			t.Errorf("%s: parameters %v and %v", name, a, b)
+		}
+	}
+}
+
+// TestStackedShapes: a stacked model has the encoder layers enc, enc2, …
+// of the given sizes, a mirrored decoder (dec2 … dec; biases only when
+// tied), a code of the last size, and no JF2 output (no closed form in
+// depth).
+func TestStackedShapes(t *testing.T) {
+	for _, tied := range []bool{false, true} {
+		c := tiny("plain", func(c *Config) { c.Layers, c.Tied = "7, 5,3", tied })
+		store := graph.NewStore()
+		m, err := Build(c, graph.Shape{In: 6, Batch: 2}, graph.Float64(), store, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]int{"enc.W": {6, 7}, "enc.b": {1, 7}, "enc2.W": {7, 5}, "enc2.b": {1, 5}, "enc3.W": {5, 3}, "enc3.b": {1, 3},
+			"dec3.b": {1, 5}, "dec2.b": {1, 7}, "dec.b": {1, 6}}
+		if !tied {
+			want["dec3.W"], want["dec2.W"], want["dec.W"] = []int{3, 5}, []int{5, 7}, []int{7, 6}
+		}
+		if len(store.Names()) != len(want) {
+			t.Errorf("tied=%v: parameters %v, want %d", tied, store.Names(), len(want))
+		}
+		for name, shape := range want {
+			got := store.Get(name)
+			if got == nil || !got.Shape().Eq(tensor.Shape(shape)) {
+				t.Errorf("tied=%v: %s = %v, want shape %v", tied, name, got, shape)
+			}
+		}
+		if code := m.Output(graph.Code); code == nil || code.Shape()[1] != 3 {
+			t.Errorf("tied=%v: code %v", tied, code)
+		}
+		if m.Output(graph.JF2) != nil {
+			t.Errorf("tied=%v: a stacked encoder declares JF2", tied)
+		}
+	}
+}
+
+// TestStackedContractivePenalty: in depth the contractive penalty is the
+// first layer's analytic ‖∂h_1/∂x‖²_F, checked against a plain-Go
+// computation from the weights.
+func TestStackedContractivePenalty(t *testing.T) {
+	c := tiny("contractive", func(c *Config) { c.Layers, c.Lambda = "5,4", 0.7 })
+	s := graph.Shape{In: 6, Batch: 3}
+	store := graph.NewStore()
+	m, err := Build(c, s, graph.Float64(), store, rand.New(rand.NewPCG(2, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.NewEvaluator(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomBatch(rand.New(rand.NewPCG(5, 5)), s.In*s.Batch)
+	if err := p.Run(x, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := p.Term(graph.PenaltyTerm)
+	W, bias := store.Floats("enc.W"), store.Floats("enc.b")
+	var want float64
+	for n := 0; n < s.Batch; n++ {
+		for j := 0; j < 5; j++ {
+			a := bias[j]
+			var col float64
+			for i := 0; i < s.In; i++ {
+				a += float64(x[n*s.In+i]) * W[i*5+j]
+				col += W[i*5+j] * W[i*5+j]
+			}
+			h := 1 / (1 + math.Exp(-a))
+			want += h * (1 - h) * h * (1 - h) * col
+		}
+	}
+	want *= c.Lambda / float64(s.Batch)
+	if math.Abs(got-want) > 1e-12*want {
+		t.Errorf("penalty %.15g, plain Go %.15g", got, want)
 	}
 }
 

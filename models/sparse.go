@@ -12,11 +12,13 @@ import (
 //	h    = act(x·W + b)                 (H > input size)
 //	loss = BCE(x̂, x) + λ·Σ_j |h_j|           (--sparsity l1)
 //	loss = BCE(x̂, x) + β·Σ_j KL(ρ ‖ ρ̂_j)     (--sparsity kl, sigmoid code)
+//
+// With --layers the penalty is on the code, the last encoder layer.
 func init() {
 	Register(Spec{
 		Name:   "sparse",
 		Doc:    "sparse autoencoder: overcomplete code + L1 (or KL-to-ρ) activity penalty",
-		Hypers: []string{"hidden", "activation", "loss", "sparsity", "lambda", "rho", "beta"},
+		Hypers: []string{"hidden", "activation", "loss", "layers", "tied", "sparsity", "lambda", "rho", "beta"},
 		Usage: map[string]string{
 			"sparsity": "activity penalty: l1 (weight --lambda) or kl (target --rho, weight --beta; sigmoid code)",
 			"lambda":   "weight λ of the L1 penalty (--sparsity l1)",
@@ -28,8 +30,9 @@ func init() {
 			Sparsity: "l1", Lambda: 0.03, Rho: 0.05, Beta: 1},
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
-			h, _ := encode(b, c, x)
-			reconstruct(b, c, h, x)
+			e := encode(b, c, x)
+			mirror(b, c, e, x)
+			h := e.code
 			if c.Sparsity == "kl" {
 				b.Objective(graph.PenaltyTerm, b.Scale(c.Beta, b.Must(losses.KLSparsity(h, c.Rho))))
 			} else {

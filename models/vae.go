@@ -16,13 +16,18 @@ import (
 //	z      = μ + exp(½ log σ²) ⊙ ε,    ε ~ N(0, I) fed every step
 //	x̂      = sigmoid(relu(z·V + c)·U + d)
 //	loss   = BCE(x̂, x) + β·KL(N(μ, σ²) ‖ N(0, I))      (per image: −ELBO for β = 1)
+//
+// With --layers the encoder is a stack of ReLU layers (enc, enc2, …) below
+// μ and log σ², and the decoder mirrors it: z → the last layer's size
+// (dec1), then back down the sizes (…, dec2) and to pixel space (dec).
 func init() {
 	Register(Spec{
 		Name:   "vae",
 		Doc:    "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I); sample from the prior",
-		Hypers: []string{"hidden", "latent", "beta"},
+		Hypers: []string{"hidden", "latent", "beta", "layers"},
 		Usage: map[string]string{
 			"hidden": "units of the encoder's and the decoder's hidden layer",
+			"layers": "the encoder's ReLU layer sizes from the input, comma-separated (replaces --hidden; the decoder mirrors them)",
 			"latent": "size of the latent code z",
 			"beta":   "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
 		},
@@ -30,7 +35,10 @@ func init() {
 		Declare: func(c Config, b *graph.Builder) {
 			x := b.Batch("x")
 			eps := b.Input("eps", c.Latent, standardNormal)
-			e := b.Act("relu", b.Dense("enc", x, c.Hidden).Pre)
+			e := x
+			for i, units := range sizes(b, c) {
+				e = b.Act("relu", b.Dense(EncoderLayer(i), e, units).Pre)
+			}
 			mu := b.Output(graph.Code, b.Dense("mu", e, c.Latent).Pre)
 			logVar := b.Output(graph.LogVar, b.Dense("logvar", e, c.Latent).Pre)
 			sigma := b.Must(G.Exp(b.Scale(0.5, logVar)))
@@ -45,9 +53,14 @@ func init() {
 }
 
 // vaeDecoder declares x̂ = sigmoid(relu(z·V + c)·U + d), naming the Logits
-// and Recon outputs.
+// and Recon outputs; with --layers, z·V + c has the last layer's size and
+// ReLU layers dec_L … dec2 mirror the encoder's before U.
 func vaeDecoder(c Config, b *graph.Builder, z *G.Node) decoded {
-	d := b.Act("relu", b.Dense("dec1", z, c.Hidden).Pre)
+	s := sizes(b, c)
+	d := b.Act("relu", b.Dense("dec1", z, s[len(s)-1]).Pre)
+	for i := len(s) - 1; i >= 1; i-- {
+		d = b.Act("relu", b.Dense(DecoderLayer(i), d, s[i-1]).Pre)
+	}
 	return bernoulli(b, b.Dense("dec", d, b.Shape().In).Pre)
 }
 

@@ -101,6 +101,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newListCmd(a),
 		newTrainCmd(a),
 		newEvalCmd(a),
+		newFinetuneCmd(a),
 		newSampleCmd(a),
 		newBenchCmd(a),
 		newReproduceCmd(a),

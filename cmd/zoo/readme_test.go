@@ -14,7 +14,7 @@ func cliReference() string {
 	root := newRootCmd(&app{stdout: io.Discard, stderr: io.Discard})
 	var b strings.Builder
 	b.WriteString("```\n")
-	for _, path := range [][]string{nil, {"list"}, {"train"}, {"eval"}, {"sample"}, {"bench"}, {"reproduce"}, {"version"}, {"completion"}} {
+	for _, path := range [][]string{nil, {"list"}, {"train"}, {"eval"}, {"finetune"}, {"sample"}, {"bench"}, {"reproduce"}, {"version"}, {"completion"}} {
 		c, _, err := root.Find(path)
 		if err != nil {
 			panic(err)
