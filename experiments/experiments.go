@@ -44,7 +44,7 @@ type Experiment struct {
 
 // Catalogue lists the experiments in report order.
 func Catalogue() []Experiment {
-	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment}
+	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment, generationExperiment}
 }
 
 // Lookup returns the named experiment.
