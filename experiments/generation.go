@@ -42,26 +42,28 @@ type genSetup struct {
 	vaeOpt    train.Options
 	ganOpt    train.Options
 	ganSeeds  []uint64
+	ganHidden int // units of the GAN's hidden layers (generator and discriminator)
 	gmmK      int
 }
 
 func newGenSetup(env *Env) genSetup {
-	s := genSetup{samples: 10000, nnSamples: 1000, refTrain: 10000, aeLayers: "400,20", gmmK: 10, ganSeeds: []uint64{1, 2, 3}}
+	s := genSetup{samples: 10000, nnSamples: 1000, refTrain: 10000, aeLayers: "400,20", gmmK: 10, ganSeeds: []uint64{1, 2, 3}, ganHidden: 400}
 	// The classifier whose features and predictions score the samples:
 	// an MLP 784-1200-1200-10 (ReLU), early-stopped on a held-out twelfth.
 	s.clCfg = classify.Config{Hidden: []int{1200, 1200}, Activation: "relu", Classes: 10}
 	s.clOpt = classify.DefaultOptions()
 	s.clOpt.Epochs, s.clOpt.Patience, s.clOpt.Validation, s.clOpt.LR, s.clOpt.Seed = 60, 8, 1.0/12, 5e-4, env.Seed
 	s.vaeOpt = env.Options(10, 5) // as the vae experiment: its VAE is reused
-	s.aeOpt = env.Options(10, 5)
+	s.aeOpt = env.Options(10, 3)
 	// The GAN: Adam 2e-4 with β1 = 0.5 (the model's), batch 64.
-	s.ganOpt = env.Options(30, 10)
+	s.ganOpt = env.Options(30, 20)
 	s.ganOpt.LR, s.ganOpt.Batch = 2e-4, 64
 	if env.Quick {
 		s.samples, s.nnSamples, s.refTrain = 500, 200, 500
 		s.clCfg.Hidden = []int{128}
-		s.clOpt.Epochs, s.clOpt.Patience, s.clOpt.Validation, s.clOpt.LR, s.clOpt.Batch = 15, 5, 1.0/10, 1e-3, 50
-		s.ganOpt.LR, s.ganOpt.Batch = 1e-3, 50
+		s.clOpt.Epochs, s.clOpt.Patience, s.clOpt.Validation, s.clOpt.LR, s.clOpt.Batch = 10, 5, 1.0/10, 1e-3, 50
+		// A smaller GAN, for more of its steps in the budget.
+		s.ganOpt.LR, s.ganOpt.Batch, s.ganHidden = 1e-3, 50, 256
 	}
 	return s
 }
@@ -87,9 +89,9 @@ func runGeneration(env *Env) (*Result, error) {
 			"Generators: the VAE (784-400-(20,20)-400-784, z ~ N(0, I)) with β = 1, 0.5, 4; the deterministic autoencoders of the same shape "+
 			"(784-400-20-400-784, ReLU: plain, denoising with masking 0.25, contractive λ = 0.1) decoding z ~ N(0, I), and decoding samples of a "+
 			"full-covariance Gaussian and of a %d-component Gaussian mixture fitted to their training codes (ex-post density estimation, "+
-			"Ghosh et al. 2020); and a GAN of the VAE's size (generator 20-400-784, discriminator 784-400-1, non-saturating loss, "+
+			"Ghosh et al. 2020); and a GAN (generator 20-%d-784, discriminator 784-%d-1: the VAE's size in full runs; non-saturating loss, "+
 			"Adam %g with β1 = 0.5, batch %d, %d epochs) trained with %d seeds.",
-		s.samples, intsString(s.clCfg.Hidden), env.TestSet.N, s.nnSamples, s.gmmK, s.ganOpt.LR, s.ganOpt.Batch, s.ganOpt.Epochs, len(s.ganSeeds)))
+		s.samples, intsString(s.clCfg.Hidden), env.TestSet.N, s.nnSamples, s.gmmK, s.ganHidden, s.ganHidden, s.ganOpt.LR, s.ganOpt.Batch, s.ganOpt.Epochs, len(s.ganSeeds)))
 
 	cl, err := genClassifier(env, s)
 	if err != nil {
@@ -235,6 +237,7 @@ func runGeneration(env *Env) (*Result, error) {
 	var ganRows []genRow
 	for i, seed := range s.ganSeeds {
 		c, _ := models.Defaults("gan")
+		c.Hidden = s.ganHidden
 		o := s.ganOpt
 		o.Seed = seed
 		run, err := env.Train(fmt.Sprintf("GAN (seed %d)", seed), c, o)
