@@ -175,19 +175,10 @@ func runGeneration(env *Env) (*Result, error) {
 	}
 
 	// Deterministic AEs: N(0, I), then ex-post densities of their codes.
-	for k, a := range []struct {
-		id, label, model string
-		mod              func(c *models.Config)
-	}{
-		{"ae", "AE", "plain", nil},
-		{"dae", "DAE", "denoising", nil},
-		{"cae", "CAE", "contractive", func(c *models.Config) { c.Lambda = 0.1 }},
+	for k, a := range []struct{ id, label, model string }{
+		{"ae", "AE", "plain"}, {"dae", "DAE", "denoising"}, {"cae", "CAE", "contractive"},
 	} {
-		c, _ := models.Defaults(a.model)
-		c.Layers, c.Activation = s.aeLayers, "relu"
-		if a.mod != nil {
-			a.mod(&c)
-		}
+		c := aeConfig(a.model, s)
 		run, err := env.Train(a.label+" (784-400-20, ReLU)", c, s.aeOpt)
 		if err != nil {
 			return nil, err
@@ -341,6 +332,18 @@ func runGeneration(env *Env) (*Result, error) {
 	return r, nil
 }
 
+// aeConfig is the deterministic autoencoder of the experiment: the model's
+// defaults (denoising: masking 0.25) with the encoder 784-400-20, ReLU,
+// mirrored; the contractive weight λ is 0.1.
+func aeConfig(model string, s genSetup) models.Config {
+	c, _ := models.Defaults(model)
+	c.Layers, c.Activation = s.aeLayers, "relu"
+	if model == "contractive" {
+		c.Lambda = 0.1
+	}
+	return c
+}
+
 func genCells(g genRow) []string {
 	return []string{g.label, fmt.Sprintf("%.2f", g.fd), fmt.Sprintf("%.3f", g.conf), fmt.Sprintf("%.3f", g.entropy), fmt.Sprintf("%.2f", g.nn)}
 }
@@ -445,9 +448,17 @@ func (sc *scorer) score(id, label string, imgs [][]float64) (genRow, error) {
 	if err != nil {
 		return g, err
 	}
-	k := sc.cl.Config.Classes
+	g.conf, g.entropy = predictionStats(p, ds.N, sc.cl.Config.Classes)
+	g.nn, err = sc.nearest(imgs[:min(sc.s.nnSamples, len(imgs))])
+	return g, err
+}
+
+// predictionStats returns the mean top-class probability of n rows of k
+// class probabilities, and the entropy (nats) of the histogram of their
+// top classes.
+func predictionStats(p []float64, n, k int) (conf, entropy float64) {
 	hist := make([]float64, k)
-	for i := 0; i < ds.N; i++ {
+	for i := 0; i < n; i++ {
 		row := p[i*k : (i+1)*k]
 		best := 0
 		for j, v := range row {
@@ -455,18 +466,16 @@ func (sc *scorer) score(id, label string, imgs [][]float64) (genRow, error) {
 				best = j
 			}
 		}
-		g.conf += row[best]
+		conf += row[best]
 		hist[best]++
 	}
-	g.conf /= float64(ds.N)
 	for _, c := range hist {
 		if c > 0 {
-			q := c / float64(ds.N)
-			g.entropy -= q * math.Log(q)
+			q := c / float64(n)
+			entropy -= q * math.Log(q)
 		}
 	}
-	g.nn, err = sc.nearest(imgs[:min(sc.s.nnSamples, len(imgs))])
-	return g, err
+	return conf / float64(n), entropy
 }
 
 // nearest is the mean over imgs of the Euclidean distance to the nearest
