@@ -56,7 +56,7 @@ func newGenSetup(env *Env) genSetup {
 	s.vaeOpt = env.Options(10, 5) // as the vae experiment: its VAE is reused
 	s.aeOpt = env.Options(10, 3)
 	// The GAN: Adam 2e-4 with β1 = 0.5 (the model's), batch 64.
-	s.ganOpt = env.Options(30, 20)
+	s.ganOpt = env.Options(20, 20)
 	s.ganOpt.LR, s.ganOpt.Batch = 2e-4, 64
 	if env.Quick {
 		s.samples, s.nnSamples, s.refTrain = 500, 200, 500
@@ -111,7 +111,7 @@ func runGeneration(env *Env) (*Result, error) {
 	}
 	var rows []genRow
 	add := func(id, label string, imgs [][]float64) error {
-		row, err := sc.score(id, label, imgs)
+		row, err := sc.score(id, label, imgs, true)
 		if err != nil {
 			return errors.Wrapf(err, "scoring %s", label)
 		}
@@ -128,7 +128,7 @@ func runGeneration(env *Env) (*Result, error) {
 	for i := range ref {
 		ref[i] = graph.ToFloat64s(env.TrainSet.Row(i), nil)
 	}
-	refRow, err := sc.score("train_images", fmt.Sprintf("MNIST training images (%d)", s.refTrain), ref)
+	refRow, err := sc.score("train_images", fmt.Sprintf("MNIST training images (%d)", s.refTrain), ref, false)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func runGeneration(env *Env) (*Result, error) {
 			return nil, err
 		}
 		dec := &codeDecoder{c: run.Config, dt: dtypeOf(run), store: run.Store, in: env.TrainSet.D}
-		base := uint64(10 + 3*k)
+		base := uint64(10 + 4*k)
 		prior := make([][]float64, s.samples)
 		pr := rng(base)
 		for i := range prior {
@@ -212,7 +212,7 @@ func runGeneration(env *Env) (*Result, error) {
 		}{
 			{"_prior", ", N(0, I)", prior},
 			{"_gauss", ", Gaussian fit", gauss.Sample(rng(base+2), s.samples)},
-			{"_gmm", fmt.Sprintf(", %d-GMM fit", s.gmmK), gmm.Sample(rng(base+2), s.samples)},
+			{"_gmm", fmt.Sprintf(", %d-GMM fit", s.gmmK), gmm.Sample(rng(base+3), s.samples)},
 		} {
 			x, err := dec.decode(src.z)
 			if err != nil {
@@ -430,7 +430,8 @@ func asDataset(imgs [][]float64, d int) *data.Dataset {
 	return ds
 }
 
-func (sc *scorer) score(id, label string, imgs [][]float64) (genRow, error) {
+// score measures imgs; the nearest-training-image distance only when nn.
+func (sc *scorer) score(id, label string, imgs [][]float64, nn bool) (genRow, error) {
 	g := genRow{id: id, label: label, images: imgs}
 	ds := asDataset(imgs, sc.env.TrainSet.D)
 	f, dim, err := sc.cl.Features(ds)
@@ -449,7 +450,9 @@ func (sc *scorer) score(id, label string, imgs [][]float64) (genRow, error) {
 		return g, err
 	}
 	g.conf, g.entropy = predictionStats(p, ds.N, sc.cl.Config.Classes)
-	g.nn, err = sc.nearest(imgs[:min(sc.s.nnSamples, len(imgs))])
+	if nn {
+		g.nn, err = sc.nearest(imgs[:min(sc.s.nnSamples, len(imgs))])
+	}
 	return g, err
 }
 
