@@ -63,7 +63,7 @@ func newGenSetup(env *Env) genSetup {
 		s.clCfg.Hidden = []int{128}
 		s.clOpt.Epochs, s.clOpt.Patience, s.clOpt.Validation, s.clOpt.LR, s.clOpt.Batch = 10, 5, 1.0/10, 1e-3, 50
 		// A smaller GAN, for more of its steps in the budget.
-		s.ganOpt.LR, s.ganOpt.Batch, s.ganHidden = 1e-3, 50, 256
+		s.ganOpt.LR, s.ganOpt.Batch, s.ganHidden = 1e-3, 50, 128
 	}
 	return s
 }
@@ -326,7 +326,7 @@ func runGeneration(env *Env) (*Result, error) {
 		return nil, err
 	}
 	img, err := fdBars(rows, refRow)
-	if err := r.figure("generation-fd.png", "Fréchet distance to the test set in the classifier's features (lower is better); the bottom bar is real training images.", img, err); err != nil {
+	if err := r.figure("generation-fd.png", "Fréchet distance to the test set in the classifier's features (lower is better); the top bar is real training images.", img, err); err != nil {
 		return nil, err
 	}
 	return r, nil
