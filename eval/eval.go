@@ -163,10 +163,14 @@ func (e *Evaluator) Evaluate(ds *data.Dataset) (Metrics, error) {
 // batch's reconstruction against its clean input x. BCE uses the logits when
 // the model names them (exact and stable), else clamped probabilities.
 // The entries are summed on every core in fixed blocks whose partial sums
-// are added in block order: the same bits at any thread count.
+// are added in block order: the same bits at any thread count. A model
+// without a reconstruction (the GAN) has none: 0, 0.
 func reconErrors(p *graph.Program, x []float32) (bce, sse float64) {
 	recon := p.Output(graph.Recon)
 	logits := p.Output(graph.Logits)
+	if recon == nil {
+		return 0, 0
+	}
 	grain := par.Grain(len(x), 40)
 	part := make([][2]float64, par.Chunks(len(x), grain))
 	par.For(len(x), grain, func(c, lo, hi int) {

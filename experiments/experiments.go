@@ -45,7 +45,7 @@ type Experiment struct {
 
 // Catalogue lists the experiments in report order.
 func Catalogue() []Experiment {
-	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment, overcompleteExperiment, likelihoodExperiment, pretrainingExperiment}
+	return []Experiment{denoisingExperiment, contractiveExperiment, sparseExperiment, vaeExperiment, linearExperiment, overcompleteExperiment, generationExperiment, likelihoodExperiment, pretrainingExperiment}
 }
 
 // Lookup returns the named experiment.

@@ -35,6 +35,11 @@ type Spec struct {
 	// Package is the import path of the Go package that registers the
 	// model, when it is not package models (set by Extend).
 	Package string
+	// Players, for adversarial models (the GAN), are the graphs trained in
+	// turn on every minibatch, each minimizing its own objective over its
+	// own parameters (see BuildPlayer; package train runs them). Declare
+	// is then the graph that evaluation runs; it holds every parameter.
+	Players []Player
 
 	extras []Hyper // hyperparameters declared by Extend
 }
@@ -54,7 +59,7 @@ func Register(s Spec) {
 
 // Names lists the registered models in catalogue order.
 func Names() []string {
-	order := map[string]int{"plain": 0, "sparse": 1, "topk": 2, "denoising": 3, "contractive": 4, "vae": 5, "lineardae": 6}
+	order := map[string]int{"plain": 0, "sparse": 1, "topk": 2, "denoising": 3, "contractive": 4, "vae": 5, "lineardae": 6, "gan": 7}
 	var names []string
 	for n := range registry {
 		names = append(names, n)
@@ -166,6 +171,49 @@ func Build(c Config, s graph.Shape, dt tensor.Dtype, store *graph.Store, rng *ra
 	}
 	m, err := graph.Declare(s, dt, store, rng, func(b *graph.Builder) { spec.Declare(c, b) })
 	return m, errors.Wrapf(err, "building %s", c.Model)
+}
+
+// Player is one graph of an adversarial model: its objective is minimized
+// over the parameters whose names begin with Prefix only; the other
+// parameters in its graph are read, not trained.
+type Player struct {
+	Name    string // "discriminator", "generator"
+	Prefix  string // of the parameter names it trains ("disc.")
+	Declare func(c Config, b *graph.Builder)
+	// Beta1 is the β1 of this player's Adam (0: Adam's default 0.9).
+	Beta1 float64
+}
+
+// BuildPlayer validates c and declares the graph of player i of an
+// adversarial model, whose Params are then the player's own only. Its
+// parameters come from store when present, else from rng.
+func BuildPlayer(c Config, i int, s graph.Shape, dt tensor.Dtype, store *graph.Store, rng *rand.Rand) (*graph.Model, error) {
+	spec, err := SpecOf(c)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= len(spec.Players) {
+		return nil, errors.Errorf("model %s has no player %d (it has %d)", c.Model, i, len(spec.Players))
+	}
+	if err := spec.Validate(c); err != nil {
+		return nil, err
+	}
+	p := spec.Players[i]
+	m, err := graph.Declare(s, dt, store, rng, func(b *graph.Builder) { p.Declare(c, b) })
+	if err != nil {
+		return nil, errors.Wrapf(err, "building the %s of %s", p.Name, c.Model)
+	}
+	own := m.Params[:0:0]
+	for _, n := range m.Params {
+		if strings.HasPrefix(n.Name(), p.Prefix) {
+			own = append(own, n)
+		}
+	}
+	if len(own) == 0 {
+		return nil, errors.Errorf("the %s of %s has no parameters named %s*", p.Name, c.Model, p.Prefix)
+	}
+	m.Params = own
+	return m, nil
 }
 
 // BuildDecoder declares the decoder of a generative model alone: an input

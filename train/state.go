@@ -30,14 +30,17 @@ func (t *Trainer) State() (ckpt.State, ckpt.Moments, error) {
 		st.Perm = append([]int(nil), t.idx...)
 	}
 	mom := ckpt.Moments{M: map[string]*tensor.Dense{}, V: map[string]*tensor.Dense{}}
-	for i, p := range t.Prog.Params() {
-		m, v := t.Adam.Moments(i)
-		if m == nil {
-			continue
+	adams := t.adams()
+	for k, prog := range t.programs() {
+		for i, p := range prog.Params() {
+			m, v := adams[k].Moments(i)
+			if m == nil {
+				continue
+			}
+			shape := p.Shape().Clone()
+			mom.M[p.Name()] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(m))
+			mom.V[p.Name()] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 		}
-		shape := p.Shape().Clone()
-		mom.M[p.Name()] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(m))
-		mom.V[p.Name()] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 	}
 	return st, mom, nil
 }
@@ -71,24 +74,28 @@ func (t *Trainer) Restore(st ckpt.State, mom ckpt.Moments) error {
 	if err := t.PCG.UnmarshalBinary(st.RNG); err != nil {
 		return errors.Wrap(err, "checkpoint's generator state")
 	}
-	if st.AdamT > 0 {
-		n := len(t.Prog.Params())
-		ms, vs := make([]any, n), make([]any, n)
-		for i, p := range t.Prog.Params() {
-			m, v := mom.M[p.Name()], mom.V[p.Name()]
-			if m == nil || v == nil {
-				return errors.Errorf("checkpoint lacks the Adam state of %s", p.Name())
+	adams := t.adams()
+	for k, prog := range t.programs() {
+		if st.AdamT > 0 {
+			n := len(prog.Params())
+			ms, vs := make([]any, n), make([]any, n)
+			for i, p := range prog.Params() {
+				m, v := mom.M[p.Name()], mom.V[p.Name()]
+				if m == nil || v == nil {
+					return errors.Errorf("checkpoint lacks the Adam state of %s", p.Name())
+				}
+				if m.Dtype() != t.Dtype || v.Dtype() != t.Dtype {
+					return errors.Errorf("checkpoint's Adam state of %s has dtype %v", p.Name(), m.Dtype())
+				}
+				ms[i], vs[i] = m.Data(), v.Data()
 			}
-			if m.Dtype() != t.Dtype || v.Dtype() != t.Dtype {
-				return errors.Errorf("checkpoint's Adam state of %s has dtype %v", p.Name(), m.Dtype())
+			if err := adams[k].SetMoments(n, ms, vs); err != nil {
+				return err
 			}
-			ms[i], vs[i] = m.Data(), v.Data()
 		}
-		if err := t.Adam.SetMoments(n, ms, vs); err != nil {
-			return err
-		}
+		// Every player steps once per minibatch: one step count for all.
+		adams[k].T = st.AdamT
 	}
-	t.Adam.T = st.AdamT
 	if st.LogSteps < 0 || st.LogEvery < 0 {
 		return errors.Errorf("checkpoint's --log-every window has %d steps", st.LogSteps)
 	}

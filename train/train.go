@@ -18,6 +18,7 @@ import (
 	"github.com/aezoo/aezoo/internal/progress"
 	"github.com/aezoo/aezoo/models"
 	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -161,6 +162,12 @@ type Trainer struct {
 	Checkpoint      func(t *Trainer) error
 	CheckpointEvery int
 
+	// Players are the programs of an adversarial model (models.Spec.Players),
+	// run in turn on every minibatch, each with its own Adam; Prog and Adam
+	// are the first player's. Empty for the other models.
+	Players []Player
+	others  []Player // Players[1:]
+
 	PCG *rand.PCG // the training stream: shuffling, noise, ε
 	rng *rand.Rand
 
@@ -206,16 +213,28 @@ func New(c models.Config, o Options, trainSet, testSet *data.Dataset, store *gra
 	if t.Store == nil {
 		t.Store = graph.NewStore()
 	}
-	m, err := models.Build(c, graph.Shape{In: trainSet.D, Batch: o.Batch, Mean: t.Train.Mean()}, dt, t.Store, rand.New(rand.NewPCG(o.Seed, 0x1)))
+	spec, err := models.SpecOf(c)
 	if err != nil {
 		return nil, err
 	}
-	t.Adam = graph.NewAdam(o.LR)
-	if o.AdamEps > 0 {
-		t.Adam.Eps = o.AdamEps
-	}
-	if t.Prog, err = graph.NewTrainer(m, t.Adam); err != nil {
-		return nil, errors.Wrapf(err, "compiling %s", c.Model)
+	shape := graph.Shape{In: trainSet.D, Batch: o.Batch, Mean: t.Train.Mean()}
+	initRNG := rand.New(rand.NewPCG(o.Seed, 0x1))
+	if len(spec.Players) > 0 {
+		if err := t.buildPlayers(spec, shape, dt, initRNG); err != nil {
+			return nil, err
+		}
+	} else {
+		m, err := models.Build(c, shape, dt, t.Store, initRNG)
+		if err != nil {
+			return nil, err
+		}
+		t.Adam = graph.NewAdam(o.LR)
+		if o.AdamEps > 0 {
+			t.Adam.Eps = o.AdamEps
+		}
+		if t.Prog, err = graph.NewTrainer(m, t.Adam); err != nil {
+			return nil, errors.Wrapf(err, "compiling %s", c.Model)
+		}
 	}
 	t.Eval = eval.NewEvaluator(c, dt, t.Store, o.EvalBatch, o.Seed)
 	t.PCG = rand.NewPCG(o.Seed, 0x2)
@@ -275,6 +294,13 @@ func (t *Trainer) RunEpoch(ctx context.Context) error {
 		if err := t.Prog.Run(t.batch, t.rng, true); err != nil {
 			bar.Done()
 			return errors.Wrapf(err, "epoch %d, step %d", t.Epoch+1, t.Step+1)
+		}
+		for _, p := range t.others {
+			p.Adam.LR = t.Adam.LR
+			if err := p.Prog.Run(t.batch, t.rng, true); err != nil {
+				bar.Done()
+				return errors.Wrapf(err, "epoch %d, step %d, %s", t.Epoch+1, t.Step+1, p.Name)
+			}
 		}
 		if err := t.checkFinite(t.Step%paramCheckEvery == 0 || t.epochStep+1 == steps); err != nil {
 			bar.Done()
@@ -404,9 +430,11 @@ const paramCheckEvery = 50
 func (t *Trainer) checkFinite(params bool) error {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 	var termErr error
-	for _, term := range t.Prog.Terms() {
-		if v, _ := t.Prog.Term(term); bad(v) && termErr == nil {
-			termErr = &DivergedError{t.Epoch + 1, t.Step + 1, "term " + string(term), v}
+	for _, p := range t.programs() {
+		for _, term := range p.Terms() {
+			if v, _ := p.Term(term); bad(v) && termErr == nil {
+				termErr = &DivergedError{t.Epoch + 1, t.Step + 1, "term " + string(term), v}
+			}
 		}
 	}
 	if v := t.Prog.Loss(); bad(v) && termErr == nil {
@@ -423,7 +451,7 @@ func (t *Trainer) checkFinite(params bool) error {
 
 func (t *Trainer) checkParams() error {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-	for _, p := range t.Prog.Params() {
+	for _, p := range t.params() {
 		switch d := p.Value().Data().(type) {
 		case []float32:
 			for _, v := range d {
@@ -449,4 +477,64 @@ func BinarizeTest(ds *data.Dataset, seed uint64) *data.Dataset {
 	b.X = make([]float32, len(ds.X))
 	data.SampleBinaryRows(rand.New(rand.NewPCG(seed, 0xb1)).Uint64(), 0, ds.D, ds.X, b.X)
 	return &b
+}
+
+// Player is the training program of one player of an adversarial model.
+type Player struct {
+	Name string
+	Prog *graph.Program
+	Adam *graph.Adam
+}
+
+// buildPlayers compiles every player of an adversarial model, each with
+// its own Adam (the player's β1), on the shared store: the first player's
+// graph initializes every parameter from rng.
+func (t *Trainer) buildPlayers(spec models.Spec, s graph.Shape, dt tensor.Dtype, rng *rand.Rand) error {
+	for i, pl := range spec.Players {
+		m, err := models.BuildPlayer(t.Config, i, s, dt, t.Store, rng)
+		if err != nil {
+			return err
+		}
+		adam := graph.NewAdam(t.Opt.LR)
+		if pl.Beta1 > 0 {
+			adam.Beta1 = pl.Beta1
+		}
+		if t.Opt.AdamEps > 0 {
+			adam.Eps = t.Opt.AdamEps
+		}
+		prog, err := graph.NewTrainer(m, adam)
+		if err != nil {
+			return errors.Wrapf(err, "compiling the %s of %s", pl.Name, t.Config.Model)
+		}
+		t.Players = append(t.Players, Player{Name: pl.Name, Prog: prog, Adam: adam})
+	}
+	t.Prog, t.Adam, t.others = t.Players[0].Prog, t.Players[0].Adam, t.Players[1:]
+	return nil
+}
+
+// programs returns the training programs: Prog, then the other players'.
+func (t *Trainer) programs() []*graph.Program {
+	ps := []*graph.Program{t.Prog}
+	for _, p := range t.others {
+		ps = append(ps, p.Prog)
+	}
+	return ps
+}
+
+// adams returns each training program's Adam, in the order of programs.
+func (t *Trainer) adams() []*graph.Adam {
+	as := []*graph.Adam{t.Adam}
+	for _, p := range t.others {
+		as = append(as, p.Adam)
+	}
+	return as
+}
+
+// params returns the trained parameters of every program.
+func (t *Trainer) params() []*G.Node {
+	var ps []*G.Node
+	for _, p := range t.programs() {
+		ps = append(ps, p.Params()...)
+	}
+	return ps
 }

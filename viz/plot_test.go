@@ -284,3 +284,18 @@ func TestLinesPoints(t *testing.T) {
 		t.Errorf("middle of the plot: %d pixels of the points' colour (want 0), %d of the line's (want > 0)", mid(img), mid(line))
 	}
 }
+
+func TestBars(t *testing.T) {
+	img, err := Bars("FD", []string{"a", "b", "c"}, []float64{3, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+		t.Errorf("image of %v", b)
+	}
+	for _, bad := range [][]float64{{1, math.NaN(), 2}, {1, -1, 2}, {1, 2}} {
+		if _, err := Bars("FD", []string{"a", "b", "c"}, bad); err == nil {
+			t.Errorf("Bars accepted %v", bad)
+		}
+	}
+}

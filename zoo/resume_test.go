@@ -162,7 +162,7 @@ func TestResumeRejectsDamagedCheckpoints(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "state.json"), bytes.Replace(state, []byte(`"hidden": 24`), []byte(`"hidden": 25`), 1), 0o644)
 		}},
 		{"unknown model", func() {
-			os.WriteFile(filepath.Join(dir, "state.json"), bytes.Replace(state, []byte(`"model": "denoising"`), []byte(`"model": "gan"`), 1), 0o644)
+			os.WriteFile(filepath.Join(dir, "state.json"), bytes.Replace(state, []byte(`"model": "denoising"`), []byte(`"model": "diffusion"`), 1), 0o644)
 		}},
 	} {
 		tc.damage()

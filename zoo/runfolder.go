@@ -19,7 +19,7 @@ import (
 // RunFiles are the entries a run writes into its folder; --overwrite
 // removes these and nothing else.
 var runFiles = []string{
-	MetricsFile, SummaryFile, ReconFile, ckpt.ConfigFile, ckpt.WeightsDir, ckpt.PointerFile, ckpt.CheckpointsDir,
+	MetricsFile, SummaryFile, ReconFile, SamplesFile, ckpt.ConfigFile, ckpt.WeightsDir, ckpt.PointerFile, ckpt.CheckpointsDir,
 }
 
 // ignored reports entries that do not make a folder non-empty: the lock

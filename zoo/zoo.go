@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,6 +36,7 @@ import (
 	"github.com/aezoo/aezoo/train"
 	"github.com/aezoo/aezoo/viz"
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 )
 
 // Files inside a run folder.
@@ -42,6 +44,9 @@ const (
 	MetricsFile = "metrics.jsonl"
 	SummaryFile = "summary.json"
 	ReconFile   = "recon.png"
+	// SamplesFile holds samples of an adversarial model (which has no
+	// reconstruction to draw), in place of ReconFile.
+	SamplesFile = "samples.png"
 )
 
 // LoadData locates MNIST (see data.Locate: dir, then $AEZOO_DATA, then the
@@ -394,7 +399,12 @@ func run(ctx context.Context, t *train.Trainer, to TrainOptions, where string) (
 			return s, err
 		}
 	}
-	if err := ReconGrid(filepath.Join(to.Out, ReconFile), t.Eval, t.Test, 10); err != nil {
+	if spec, err := models.SpecOf(t.Config); err == nil && len(spec.Players) > 0 {
+		// An adversarial model reconstructs nothing: draw samples instead.
+		if err := SampleGrid(filepath.Join(to.Out, SamplesFile), t.Config, t.Dtype, t.Store, t.Test, 64, t.Opt.Seed); err != nil {
+			return s, err
+		}
+	} else if err := ReconGrid(filepath.Join(to.Out, ReconFile), t.Eval, t.Test, 10); err != nil {
 		return s, err
 	}
 	s.Seconds = time.Since(start).Seconds()
@@ -457,6 +467,24 @@ func ReconGrid(path string, ev *eval.Evaluator, test *data.Dataset, n int) error
 		return viz.SavePNG(path, viz.GridRGB(append(imgs, recons...), test.Rows, test.Cols, n, 2))
 	}
 	return viz.SavePNG(path, viz.Grid(append(imgs, recons...), test.Rows, test.Cols, n, 2))
+}
+
+// SampleGrid draws n samples of the generative model c (parameters in
+// store) from its prior, seeded by seed, and saves them as a grid of
+// images shaped like those of test at path.
+func SampleGrid(path string, c models.Config, dt tensor.Dtype, store *graph.Store, test *data.Dataset, n int, seed uint64) error {
+	g, err := NewGenerator(c, dt, store, test.D)
+	if err != nil {
+		return err
+	}
+	_, x, err := g.Sample(rand.New(rand.NewPCG(seed, 0x5a)), n)
+	if err != nil {
+		return err
+	}
+	if test.Channels == 3 {
+		return viz.SavePNG(path, viz.GridRGB(x, test.Rows, test.Cols, 8, 2))
+	}
+	return viz.SavePNG(path, viz.Grid(x, test.Rows, test.Cols, 8, 2))
 }
 
 func checkWritable(dir string) error {

@@ -246,7 +246,7 @@ func TestBadInput(t *testing.T) {
 		{"damaged checkpoint file", []string{"train", "--resume", damagedRun, "--out", t.TempDir(), "--data", td}, 1, "enc.W.npy"},
 		{"no checkpoint", []string{"train", "--resume", t.TempDir(), "--data", td}, 1, "no checkpoint"},
 		{"resume changing a setting", []string{"train", "--resume", plainRun, "--lr", "0.1"}, 2, "--lr cannot be changed"},
-		{"unknown model", []string{"train", "gan", "--out", t.TempDir()}, 2, `unknown model "gan"`},
+		{"unknown model", []string{"train", "diffusion", "--out", t.TempDir()}, 2, `unknown model "diffusion"`},
 		{"k = 0", []string{"train", "topk", "--out", t.TempDir(), "--k", "0"}, 2, "invalid --k 0"},
 		{"k > hidden", []string{"train", "topk", "--out", t.TempDir(), "--hidden", "50", "--k", "51"}, 2, "invalid --k 51"},
 		{"negative noise", []string{"train", "denoising", "--out", t.TempDir(), "--noise", "gaussian", "--noise-level", "-0.1"}, 2, "invalid --noise-level"},

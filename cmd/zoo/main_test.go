@@ -67,7 +67,7 @@ func TestCLIUsage(t *testing.T) {
 		{"list bad flag", []string{"list", "--xml"}, 2, "unknown flag --xml"},
 		{"train help", []string{"train", "plain", "--help"}, 0, "-hidden"},
 		{"train no model", []string{"train"}, 2, "missing MODEL"},
-		{"train unknown model", []string{"train", "gan", "--out", t.TempDir()}, 2, `unknown model "gan"`},
+		{"train unknown model", []string{"train", "diffusion", "--out", t.TempDir()}, 2, `unknown model "diffusion"`},
 		{"train no out", []string{"train", "plain"}, 2, "--out DIR is required"},
 		{"train bad flag", []string{"train", "plain", "--out", t.TempDir(), "--hiden", "3"}, 2, "unknown flag --hiden"},
 		{"train bad number", []string{"train", "plain", "--out", t.TempDir(), "--epochs", "many"}, 2, "invalid value"},

@@ -23,7 +23,7 @@ func TestCLISweepUsage(t *testing.T) {
 		want string
 	}{
 		{"no model", []string{"sweep"}, 2, "missing MODEL"},
-		{"unknown model", []string{"sweep", "gan", "hidden=1,2"}, 2, `unknown model "gan"`},
+		{"unknown model", []string{"sweep", "diffusion", "hidden=1,2"}, 2, `unknown model "diffusion"`},
 		{"unknown key", []string{"sweep", "plain", "hiden=8,16"}, 2, `sweep key "hiden"`},
 		{"other model's key", []string{"sweep", "plain", "k=8,16"}, 2, `sweep key "k": model plain has no hyperparameter`},
 		{"bad value", []string{"sweep", "plain", "hidden=8,big"}, 2, `sweep key "hidden": bad value "big"`},

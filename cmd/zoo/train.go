@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/aezoo/aezoo/ckpt"
+	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/internal/progress"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
@@ -163,6 +165,12 @@ func (t *trainCmd) run(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
+	if spec, err := models.Lookup(s.Model); err == nil && len(spec.Players) > 0 {
+		// An adversarial model reconstructs nothing: its terms instead.
+		fmt.Fprintf(t.stdout, "%s: test loss %.4f (%s), samples in %s (%s, %.1fs) → %s\n", s.Model, s.TestLoss, termsLine(s.TestTerms),
+			zoo.SamplesFile, plural(s.Epochs, "epoch"), s.Seconds, to.Out)
+		return nil
+	}
 	fmt.Fprintf(t.stdout, "%s: test loss %.4f, test BCE %.2f nats/image, test MSE %.5f/pixel (%s, %.1fs) → %s\n",
 		s.Model, s.TestLoss, s.TestBCE, s.TestMSE, plural(s.Epochs, "epoch"), s.Seconds, to.Out)
 	return nil
@@ -236,4 +244,18 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// termsLine formats terms as "name value" pairs in name order.
+func termsLine(terms map[graph.Term]float64) string {
+	names := make([]string, 0, len(terms))
+	for n := range terms {
+		names = append(names, string(n))
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %.4f", n, terms[graph.Term(n)])
+	}
+	return strings.Join(parts, ", ")
 }
