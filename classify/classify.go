@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/aezoo/aezoo/data"
@@ -97,7 +98,7 @@ const XentTerm graph.Term = "xent"
 
 // LayerName is the parameter prefix of hidden layer i (0-based) of a
 // classifier: "hidden1", "hidden2", …; the output layer is "softmax".
-func LayerName(i int) string { return "hidden" + itoa(i+1) }
+func LayerName(i int) string { return "hidden" + strconv.Itoa(i+1) }
 
 // OutputLayer is the parameter prefix of the softmax layer.
 const OutputLayer = "softmax"
@@ -592,20 +593,6 @@ func (cl *Classifier) Features(ds *data.Dataset) (feats []float64, dim int, err 
 		return nil, 0, err
 	}
 	return feats, dim, nil
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	k := len(b)
-	for i > 0 {
-		k--
-		b[k] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(b[k:])
 }
 
 // MarshalJSON writes a missing validation error (NaN) as null.

@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -80,23 +81,9 @@ func CheckGradients(m *Model, x []float32, rng *rand.Rand, h, floor float64, max
 			r.Checked++
 			if rel > r.MaxRel || math.IsNaN(rel) {
 				r.MaxRel, r.Analytic, r.Numeric = rel, a, num
-				r.Worst = n.Name() + "[" + itoa(j) + "]"
+				r.Worst = n.Name() + "[" + strconv.Itoa(j) + "]"
 			}
 		}
 	}
 	return r, nil
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	k := len(b)
-	for i > 0 {
-		k--
-		b[k] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(b[k:])
 }
