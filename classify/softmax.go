@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"github.com/aezoo/aezoo/graph/ops"
 	"hash"
 	"hash/fnv"
 	"math"
@@ -121,7 +122,7 @@ func (op xentGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dy, err := scalarValue(vals[3])
+	dy, err := ops.ScalarValue(vals[3])
 	if err != nil {
 		return nil, errors.Wrap(err, "softmax cross-entropy gradient")
 	}
@@ -202,24 +203,6 @@ func twoDense(kind string, vals []G.Value) (l, y *tensor.Dense, err error) {
 		return nil, nil, errors.Errorf("%s: logits %v %v and targets %v %v differ", kind, l.Shape(), l.Dtype(), y.Shape(), y.Dtype())
 	}
 	return l, y, nil
-}
-
-func scalarValue(v G.Value) (float64, error) {
-	switch d := v.Data().(type) {
-	case float32:
-		return float64(d), nil
-	case float64:
-		return d, nil
-	case []float32:
-		if len(d) == 1 {
-			return float64(d[0]), nil
-		}
-	case []float64:
-		if len(d) == 1 {
-			return d[0], nil
-		}
-	}
-	return 0, errors.Errorf("want a scalar, got shape %v", v.Shape())
 }
 
 func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {

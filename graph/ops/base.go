@@ -120,8 +120,9 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 	return h.Sum32()
 }
 
-// scalarValue reads a scalar Gorgonia value as a float64.
-func scalarValue(v G.Value) (float64, error) {
+// ScalarValue reads a scalar Gorgonia value (a float32 or float64, or a
+// one-element vector of them) as a float64.
+func ScalarValue(v G.Value) (float64, error) {
 	switch d := v.Data().(type) {
 	case float32:
 		return float64(d), nil

@@ -194,7 +194,7 @@ func (op bceGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dy, err := scalarValue(vals[3])
+	dy, err := ScalarValue(vals[3])
 	if err != nil {
 		return nil, errors.Wrap(err, op.kind)
 	}

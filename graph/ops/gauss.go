@@ -223,7 +223,7 @@ func (op gaussKLGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dy, err := scalarValue(vals[1])
+	dy, err := ScalarValue(vals[1])
 	if err != nil {
 		return nil, errors.Wrap(err, op.kind)
 	}
