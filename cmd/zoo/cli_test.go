@@ -45,6 +45,8 @@ func TestCLI(t *testing.T) {
 		{"bench flags last", []string{"bench", "ae512", "--steps", "0"}, 2, []string{"invalid --steps 0"}, nil},
 		{"reproduce flags first", []string{"reproduce", "--iw-samples", "0", "vae"}, 2, []string{"invalid --iw-samples 0"}, nil},
 		{"reproduce flags last", []string{"reproduce", "vae", "--iw-samples", "0"}, 2, []string{"invalid --iw-samples 0"}, nil},
+		{"finetune flags first", []string{"finetune", "--epochs", "0", vae}, 2, []string{"invalid --epochs 0"}, nil},
+		{"finetune flags last", []string{"finetune", vae, "--epochs", "0"}, 2, []string{"invalid --epochs 0"}, nil},
 		{"sweep flags first", []string{"sweep", "--launcher", "pbs", "--lambda", "0.1", "sparse", "hidden=8,16", "--out", filepath.Join(tmp, "sw1")}, 2, []string{`invalid --launcher "pbs"`}, []string{filepath.Join(tmp, "sw1")}},
 		{"sweep flags last", []string{"sweep", "sparse", "hidden=8,16", "--lambda", "0.1", "--out", filepath.Join(tmp, "sw2"), "--launcher", "pbs"}, 2, []string{`invalid --launcher "pbs"`}, []string{filepath.Join(tmp, "sw2")}},
 		{"sweep flags between axes", []string{"sweep", "sparse", "hidden=8,16", "--out", filepath.Join(tmp, "sw3"), "seed=1,2", "--launcher=slurm", "--dry-run", "--data", td, "--epochs", "1"}, 0, []string{"(4 tasks)"}, nil},
@@ -116,7 +118,7 @@ func TestCLI(t *testing.T) {
 		})
 	}
 	// zoo help CMD for every command.
-	for _, cmd := range []string{"list", "train", "eval", "sample", "bench", "reproduce", "datasets", "sweep", "version", "completion"} {
+	for _, cmd := range []string{"list", "train", "eval", "finetune", "sample", "bench", "reproduce", "datasets", "sweep", "version", "completion"} {
 		code, out, errs := runZoo(t, "help", cmd)
 		if code != 0 || !strings.Contains(out, "Usage:\n  zoo "+cmd) {
 			t.Errorf("zoo help %s: exit %d\n%s%s", cmd, code, out, errs)
