@@ -227,35 +227,39 @@ func (op repeatRowsOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 	if len(inputs) != 1 {
 		return nil, errors.Errorf("repeatrows: %d inputs", len(inputs))
 	}
-	da, err := G.ApplyOp(sumRowGroupsOp{gradOnly{fusedBase{"repeatrows.grad", new(outBuf)}}, op.k}, grad)
+	da, err := G.ApplyOp(sumRowGroupsOp{rowGroups{gradOnly{fusedBase{"repeatrows.grad", new(outBuf)}}, op.k}}, grad)
 	if err != nil {
 		return nil, errors.Wrap(err, "repeatrows: gradient")
 	}
 	return G.Nodes{da}, nil
 }
 
-// sumRowGroupsOp: (B·k)×c ↦ B×c, the sum of each group of k rows.
-type sumRowGroupsOp struct {
+// rowGroups is the part the ops that map (B·k)×c to B×c, one row per
+// group of k rows, share: hash, arity, type and shape; each adds its Do.
+type rowGroups struct {
 	gradOnly
 	k int
 }
 
-func (op sumRowGroupsOp) WriteHash(h hash.Hash) {
+func (op rowGroups) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "aezoo.%s(%d,%p)", op.kind, op.k, op.st)
 }
-func (op sumRowGroupsOp) Hashcode() uint32 { return hashOf(op) }
-func (op sumRowGroupsOp) Arity() int       { return 1 }
+func (op rowGroups) Hashcode() uint32 { return hashOf(op) }
+func (op rowGroups) Arity() int       { return 1 }
 
-func (op sumRowGroupsOp) Type() hm.Type {
+func (op rowGroups) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	m := G.TensorType{Dims: 2, Of: a}
 	return hm.NewFnType(m, m)
 }
 
-func (op sumRowGroupsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op rowGroups) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s := in[0].(tensor.Shape)
 	return tensor.Shape{s[0] / op.k, s[1]}, nil
 }
+
+// sumRowGroupsOp: (B·k)×c ↦ B×c, the sum of each group of k rows.
+type sumRowGroupsOp struct{ rowGroups }
 
 func (op sumRowGroupsOp) Do(vals ...G.Value) (G.Value, error) {
 	a, err := denseArgs(op.kind, 1, vals)
@@ -371,31 +375,11 @@ func FirstOfGroups(a *G.Node, k int) (*G.Node, error) {
 	if a.Dims() != 2 || k <= 0 || a.Shape()[0]%k != 0 {
 		return nil, errors.Errorf("FirstOfGroups: cannot split the %v matrix's rows into groups of %d", a.Shape(), k)
 	}
-	n, err := G.ApplyOp(firstOfGroupsOp{gradOnly{fusedBase{"firstofgroups", new(outBuf)}}, k}, a)
+	n, err := G.ApplyOp(firstOfGroupsOp{rowGroups{gradOnly{fusedBase{"firstofgroups", new(outBuf)}}, k}}, a)
 	return n, errors.Wrap(err, "FirstOfGroups")
 }
 
-type firstOfGroupsOp struct {
-	gradOnly
-	k int
-}
-
-func (op firstOfGroupsOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "aezoo.%s(%d,%p)", op.kind, op.k, op.st)
-}
-func (op firstOfGroupsOp) Hashcode() uint32 { return hashOf(op) }
-func (op firstOfGroupsOp) Arity() int       { return 1 }
-
-func (op firstOfGroupsOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	m := G.TensorType{Dims: 2, Of: a}
-	return hm.NewFnType(m, m)
-}
-
-func (op firstOfGroupsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s := in[0].(tensor.Shape)
-	return tensor.Shape{s[0] / op.k, s[1]}, nil
-}
+type firstOfGroupsOp struct{ rowGroups }
 
 func (op firstOfGroupsOp) Do(vals ...G.Value) (G.Value, error) {
 	a, err := denseArgs(op.kind, 1, vals)
