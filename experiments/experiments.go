@@ -256,17 +256,23 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 			return r, nil
 		}
 		start := time.Now()
-		fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
 		// An unfinished run folder here is this reproduction's own, left by an
-		// interruption: train it again from the start.
-		to := zoo.TrainOptions{Out: dir, NoCheckpoints: true, Overwrite: true}
+		// interruption: train it again from the start. The line is written
+		// once the folder is claimed: a task that loses the folder to another
+		// between the check above and the claim says nothing and waits.
+		started := false
+		to := zoo.TrainOptions{Out: dir, NoCheckpoints: true, Overwrite: true, OnStart: func() {
+			started = true
+			fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
+		}}
 		s, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
 		if errors.As(err, &busy) { // another task took it meanwhile
-			fmt.Fprintln(env.Log, " taken by another task")
 			continue
 		}
 		if err != nil {
-			fmt.Fprintln(env.Log)
+			if started {
+				fmt.Fprintln(env.Log)
+			}
 			return nil, errors.Wrapf(err, "training %s", label)
 		}
 		fmt.Fprintf(env.Log, " test loss %.3f (%.1fs)\n", s.TestLoss, time.Since(start).Seconds())

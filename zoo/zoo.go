@@ -98,6 +98,9 @@ type TrainOptions struct {
 	// to metrics.jsonl (0: epoch lines only; see train.StepLog). Resume
 	// with 0 continues the checkpoint's step log, its running mean included.
 	LogEvery int
+	// OnStart, when set, is called once the run folder is claimed, just
+	// before training (not when the folder is refused).
+	OnStart func()
 }
 
 // loadData loads the data of a run (to.Source, or to.Data), saying so on
@@ -187,6 +190,9 @@ func begin(c models.Config, o train.Options, to TrainOptions) (*runlock.Lock, er
 }
 
 func trainOn(ctx context.Context, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string, to TrainOptions) (Summary, *train.Trainer, error) {
+	if to.OnStart != nil {
+		to.OnStart()
+	}
 	t, err := train.New(c, o, trainSet, testSet, nil)
 	if err != nil {
 		return Summary{}, nil, err
