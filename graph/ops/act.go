@@ -54,7 +54,13 @@ func (op actOp) Do(vals ...G.Value) (G.Value, error) {
 func activate[T float32 | float64](kind string, y, x []T) {
 	switch kind {
 	case "sigmoid":
+		y32, f32 := any(y).([]float32)
+		x32, _ := any(x).([]float32)
 		par.For(len(x), par.Grain(len(x), 20), func(_, lo, hi int) {
+			if f32 {
+				sigmoid32(y32[lo:hi], x32[lo:hi])
+				return
+			}
 			for i, v := range x[lo:hi] {
 				y[lo+i] = T(sigmoid(float64(v)))
 			}
@@ -71,6 +77,20 @@ func activate[T float32 | float64](kind string, y, x []T) {
 				y[lo+i] = T(math.Tanh(float64(v)))
 			}
 		})
+	}
+}
+
+// sigmoid32 writes float32(sigmoid(x)) into y: blocks of four with
+// AVX2/FMA (sigmoidAVX, the same bits), the rest (blocks with a NaN or an
+// |x| > 700, the tail) one by one.
+func sigmoid32(y, x []float32) {
+	for i := 0; i < len(x); {
+		if haveExpAVX {
+			i += sigmoidAVX(y[i:], x[i:], &avxK)
+		}
+		for end := min(i+4, len(x)); i < end; i++ {
+			y[i] = float32(sigmoid(float64(x[i])))
+		}
 	}
 }
 

@@ -119,16 +119,12 @@ func bceSum[T float32 | float64](st *outBuf, cache *bceCache, l, x []T) float64 
 	e := cache.e
 	grain := par.Grain(len(l), 40)
 	part := st.partials(par.Chunks(len(l), grain))
-	_, f32 := any(l).([]float32)
+	l32, f32 := any(l).([]float32)
+	x32, _ := any(x).([]float32)
 	par.For(len(l), grain, func(c, lo, hi int) {
 		var s float64
 		if f32 {
-			for i := lo; i < hi; i++ {
-				lf := float64(l[i])
-				ei := math.Exp(-math.Abs(lf))
-				e[i] = ei
-				s += softplus32(lf, ei) - float64(x[i])*lf
-			}
+			s = bceChunk32(l32[lo:hi], x32[lo:hi], e[lo:hi])
 		} else {
 			for i := lo; i < hi; i++ {
 				lf := float64(l[i])
@@ -142,6 +138,28 @@ func bceSum[T float32 | float64](st *outBuf, cache *bceCache, l, x []T) float64 
 	var s float64
 	for _, p := range part {
 		s += p
+	}
+	return s
+}
+
+// bceChunk32 returns Σ softplus32(l) − x·l over a chunk of float32 data,
+// added entry after entry in order, and stores e^(−|l|) in e: blocks of
+// four with AVX2/FMA (bceSumAVX, the same bits), the rest (blocks with a
+// NaN or an |l| > 700, the tail) one by one.
+func bceChunk32(l, x []float32, e []float64) float64 {
+	var s float64
+	for i := 0; i < len(l); {
+		if haveExpAVX {
+			var n int
+			s, n = bceSumAVX(l[i:], x[i:], e[i:], s, &avxK)
+			i += n
+		}
+		for end := min(i+4, len(l)); i < end; i++ {
+			lf := float64(l[i])
+			ei := math.Exp(-math.Abs(lf))
+			e[i] = ei
+			s += softplus32(lf, ei) - float64(x[i])*lf
+		}
 	}
 	return s
 }
@@ -244,7 +262,14 @@ func bceGrad[T float32 | float64](dst, l, x []T, e []float64, c float64, wrtX bo
 		})
 		return
 	}
+	d32, f32 := any(dst).([]float32)
+	l32, _ := any(l).([]float32)
+	x32, _ := any(x).([]float32)
 	par.For(len(l), par.Grain(len(l), 20), func(_, lo, hi int) {
+		if f32 && e != nil && haveExpAVX {
+			bceGradAVX(d32[lo:hi], l32[lo:hi], x32[lo:hi], e[lo:hi], c, &avxK)
+			lo += (hi - lo) / 4 * 4
+		}
 		for i := lo; i < hi; i++ {
 			lf := float64(l[i])
 			var s float64
