@@ -19,13 +19,13 @@ var haveExpAVX = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 var avxK [kxCount][4]float64
 
 const (
-	kxSign   = iota // the sign bit
-	kxLimit         // 700: |l| above it (or NaN) goes to the scalar code
-	kxLog2E         // exp: log₂e
-	kxLn2U          // exp: upper half of ln 2
-	kxLn2L          // exp: lower half of ln 2
-	kxSixt          // exp: 1/16
-	kxE8            // exp: Taylor coefficients, highest first
+	kxSign  = iota // the sign bit
+	kxLimit        // 700: |l| above it (or NaN) goes to the scalar code
+	kxLog2E        // exp: log₂e
+	kxLn2U         // exp: upper half of ln 2
+	kxLn2L         // exp: lower half of ln 2
+	kxSixt         // exp: 1/16
+	kxE8           // exp: Taylor coefficients, highest first
 	kxE7
 	kxE6
 	kxE5
