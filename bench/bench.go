@@ -95,6 +95,10 @@ type Result struct {
 	// GemmBoundFraction is GemmBoundMs ÷ MsPerStep: the step's fraction of
 	// the GEMM bound (1 = the step is nothing but its matrix products).
 	GemmBoundFraction float64 `json:"gemm_bound_fraction"`
+	// CPUMsPerStep is the process's CPU time (user + system, all threads,
+	// GEMM workers included) per timed step: on a shared machine it is
+	// distorted less by other processes than MsPerStep.
+	CPUMsPerStep float64 `json:"cpu_ms_per_step"`
 }
 
 // Options tune a run beyond Run's arguments.
@@ -172,6 +176,7 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	peak := uint64(0)
 	const every = 16
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	for done := 0; done < steps; {
 		n := min(every, steps-done)
@@ -185,6 +190,7 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 		}
 	}
 	r.Seconds = time.Since(start).Seconds()
+	r.CPUMsPerStep = 1000 * (cpuSeconds() - cpu0) / float64(steps)
 	runtime.ReadMemStats(&ms1)
 	r.PeakHeapBytes = max(peak, ms1.HeapAlloc)
 	r.AllocBytesPerStep = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(steps)

@@ -141,7 +141,22 @@ func (op actGradOp) Do(vals ...G.Value) (G.Value, error) {
 
 // activateGrad writes dy ⊙ f'(y) into dx, in parallel chunks.
 func activateGrad[T float32 | float64](kind string, dx, y, dy []T) {
+	avxKind := -1
+	switch kind {
+	case "sigmoid":
+		avxKind = 0
+	case "relu":
+		avxKind = 1
+	case "tanh":
+		avxKind = 2
+	}
+	dx32, f32 := any(dx).([]float32)
+	y32, _ := any(y).([]float32)
+	dy32, _ := any(dy).([]float32)
 	par.For(len(y), par.Grain(len(y), 2), func(_, lo, hi int) {
+		if f32 && haveExpAVX && avxKind >= 0 {
+			lo += actGradAVX(avxKind, dx32[lo:hi], y32[lo:hi], dy32[lo:hi])
+		}
 		d, g := dx[lo:hi], dy[lo:hi]
 		switch kind {
 		case "sigmoid":

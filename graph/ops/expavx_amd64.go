@@ -98,3 +98,11 @@ func bceGradAVX(dst, l, x []float32, e []float64, c float64, k *[kxCount][4]floa
 //
 //go:noescape
 func sigmoidAVX(y, x []float32, k *[kxCount][4]float64) int
+
+// actGradAVX runs activateGrad's float32 loop for kind (0 sigmoid, 1
+// relu, 2 tanh) on the first len(y)/8·8 entries with AVX, with the same
+// bits, and returns how many it did. dx and dy must be at least as long
+// as y.
+//
+//go:noescape
+func actGradAVX(kind int, dx, y, dy []float32) int

@@ -35,8 +35,9 @@ func expTestValues(rng *rand.Rand, n int) []float32 {
 }
 
 // TestVectorKernelsSameBits compares the float32 BCE and sigmoid kernels
-// (AVX2/FMA blocks where the CPU has them, scalar code for the rest) with
-// plain loops over math.Exp, log1pUnit and sigmoid, bit for bit, at
+// and the float32 activation gradients (AVX2/FMA blocks where the CPU has
+// them, scalar code for the rest) with plain loops over math.Exp,
+// log1pUnit, sigmoid and the gradients' formulas, bit for bit, at
 // lengths with ragged tails and offsets.
 func TestVectorKernelsSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 11))
@@ -75,6 +76,26 @@ func TestVectorKernelsSameBits(t *testing.T) {
 					want := float32(c * (sigmoidE(float64(li), e[i]) - float64(x[i])))
 					if math.Float32bits(g[i]) != math.Float32bits(want) && !(isNaN32(g[i]) && isNaN32(want)) {
 						t.Fatalf("n %d, c %g: grad[%d] = %v for l = %v, want %v", n, c, i, g[i], li, want)
+					}
+				}
+			}
+			dx := make([]float32, n)
+			for _, act := range []string{"sigmoid", "relu", "tanh"} {
+				activateGrad(act, dx, in, x)
+				for i, v := range in {
+					var want float32
+					switch act {
+					case "sigmoid":
+						want = x[i] * v * (1 - v)
+					case "relu":
+						if v > 0 {
+							want = x[i]
+						}
+					case "tanh":
+						want = x[i] * (1 - v*v)
+					}
+					if math.Float32bits(dx[i]) != math.Float32bits(want) && !(isNaN32(dx[i]) && isNaN32(want)) {
+						t.Fatalf("n %d: %s gradient at y = %v: %v, want %v", n, act, v, dx[i], want)
 					}
 				}
 			}
