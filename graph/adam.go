@@ -21,6 +21,7 @@ type Adam struct {
 
 	// Per-step scratch, kept so that a step allocates nothing.
 	w, g   []any
+	zero   []bool // per parameter: zero its gradient after the update
 	blocks []adamRange
 }
 
@@ -40,11 +41,15 @@ func (a *Adam) Step(model []G.ValueGrad) error {
 		return errors.Errorf("adam: %d parameters, state has %d", len(model), len(a.m))
 	}
 	if cap(a.w) < len(model) {
-		a.w, a.g = make([]any, len(model)), make([]any, len(model))
+		a.w, a.g, a.zero = make([]any, len(model)), make([]any, len(model)), make([]bool, len(model))
 	}
-	a.w, a.g = a.w[:len(model)], a.g[:len(model)]
+	a.w, a.g, a.zero = a.w[:len(model)], a.g[:len(model)], a.zero[:len(model)]
 	a.blocks = a.blocks[:0]
 	for i, vg := range model {
+		// A gradient read from its node (NewTrainer) is computed afresh by
+		// every run; one accumulated in a dual value is zeroed after use.
+		_, fresh := vg.(gradRef)
+		a.zero[i] = !fresh
 		g, err := vg.Grad()
 		if err != nil {
 			return errors.Wrapf(err, "adam: parameter %d has no gradient (missing BindDualValues?)", i)
@@ -90,10 +95,10 @@ func (a *Adam) Step(model []G.ValueGrad) error {
 			switch w := a.w[b.param].(type) {
 			case []float32:
 				g, m, v := a.g[b.param].([]float32), a.m[b.param].([]float32), a.v[b.param].([]float32)
-				adamUpdate(w[b.lo:b.hi], g[b.lo:b.hi], m[b.lo:b.hi], v[b.lo:b.hi], a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+				adamUpdate(w[b.lo:b.hi], g[b.lo:b.hi], m[b.lo:b.hi], v[b.lo:b.hi], a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2, a.zero[b.param])
 			case []float64:
 				g, m, v := a.g[b.param].([]float64), a.m[b.param].([]float64), a.v[b.param].([]float64)
-				adamUpdate(w[b.lo:b.hi], g[b.lo:b.hi], m[b.lo:b.hi], v[b.lo:b.hi], a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2)
+				adamUpdate(w[b.lo:b.hi], g[b.lo:b.hi], m[b.lo:b.hi], v[b.lo:b.hi], a.LR, a.Beta1, a.Beta2, a.Eps, c1, c2, a.zero[b.param])
 			}
 		}
 	})
@@ -109,11 +114,12 @@ const adamBlock = 8192
 // adamRange is the entries [lo, hi) of parameter param.
 type adamRange struct{ param, lo, hi int }
 
-// adamUpdate updates w, m and v from the gradient g and zeroes g. float32
+// adamUpdate updates w, m and v from the gradient g, and zeroes g when
+// zero is set (a gradient accumulated in a dual value). float32
 // runs 8 entries at a time with AVX where the CPU has it (adamAVX: the
 // same operations in the same order, so the same bits), the rest in the
 // loop below.
-func adamUpdate[T float32 | float64](w, g, m, v []T, lr, b1, b2, eps, c1, c2 float64) {
+func adamUpdate[T float32 | float64](w, g, m, v []T, lr, b1, b2, eps, c1, c2 float64, zero bool) {
 	B1, B2 := T(b1), T(b2)
 	step := T(lr / c1)
 	sc2 := T(1 / math.Sqrt(c2))
@@ -122,7 +128,7 @@ func adamUpdate[T float32 | float64](w, g, m, v []T, lr, b1, b2, eps, c1, c2 flo
 		n := len(g32) &^ 7
 		w, m, v = w[:len(g)], m[:len(g)], v[:len(g)] // bounds for the assembly
 		adamAVX(any(w).([]float32), g32[:n], any(m).([]float32), any(v).([]float32),
-			float32(B1), float32(1-B1), float32(B2), float32(1-B2), float32(step), float32(sc2), float32(e))
+			float32(B1), float32(1-B1), float32(B2), float32(1-B2), float32(step), float32(sc2), float32(e), zero)
 		w, g, m, v = w[n:], g[n:], m[n:], v[n:]
 	}
 	for j, gj := range g {
@@ -130,7 +136,9 @@ func adamUpdate[T float32 | float64](w, g, m, v []T, lr, b1, b2, eps, c1, c2 flo
 		vj := B2*v[j] + (1-B2)*gj*gj
 		m[j], v[j] = mj, vj
 		w[j] -= step * mj / (T(math.Sqrt(float64(vj)))*sc2 + e)
-		g[j] = 0
+		if zero {
+			g[j] = 0
+		}
 	}
 }
 

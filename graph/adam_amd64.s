@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func adamAVX(w, g, m, v []float32, b1, omb1, b2, omb2, step, sc2, eps float32)
+// func adamAVX(w, g, m, v []float32, b1, omb1, b2, omb2, step, sc2, eps float32, zero bool)
 //
 // For the first len(g)/8*8 entries, 8 at a time, the same float32
 // operations in the same order as adamUpdate's loop (no fused
@@ -9,13 +9,14 @@
 //	m = b1·m + omb1·g
 //	v = b2·v + (omb2·g)·g
 //	w = w − (step·m) / (sqrt(v)·sc2 + eps)
-//	g = 0
-TEXT ·adamAVX(SB), NOSPLIT, $0-124
+//	g = 0 (when zero is set)
+TEXT ·adamAVX(SB), NOSPLIT, $0-125
 	MOVQ w_base+0(FP), DI
 	MOVQ g_base+24(FP), SI
 	MOVQ g_len+32(FP), CX
 	MOVQ m_base+48(FP), R8
 	MOVQ v_base+72(FP), R9
+	MOVBQZX zero+124(FP), DX
 	SHRQ $3, CX
 	JZ   done
 	VBROADCASTSS b1+96(FP), Y8
@@ -48,7 +49,11 @@ loop:
 	VMOVUPS (DI), Y7
 	VSUBPS  Y6, Y7, Y7
 	VMOVUPS Y7, (DI)
+	TESTQ   DX, DX
+	JZ      keepg
 	VMOVUPS Y15, (SI)
+
+keepg:
 	ADDQ    $32, DI
 	ADDQ    $32, SI
 	ADDQ    $32, R8

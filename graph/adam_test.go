@@ -38,12 +38,18 @@ func TestAdamAVXSameBits(t *testing.T) {
 			for i := range g {
 				g[i] = val()
 			}
-			g2 := slices.Clone(g)
+			g2, g0 := slices.Clone(g), slices.Clone(g)
 			c1, c2 := 1-math.Pow(0.9, float64(step)), 1-math.Pow(0.999, float64(step))
-			adamUpdate(w, g, m, v, 1e-3, 0.9, 0.999, 1e-8, c1, c2)
+			zero := step != 2 // step 2 keeps the gradient (a fresh gradient node)
+			adamUpdate(w, g, m, v, 1e-3, 0.9, 0.999, 1e-8, c1, c2, zero)
 			adamScalarOnly = true
-			adamUpdate(w2, g2, m2, v2, 1e-3, 0.9, 0.999, 1e-8, c1, c2)
+			adamUpdate(w2, g2, m2, v2, 1e-3, 0.9, 0.999, 1e-8, c1, c2, zero)
 			adamScalarOnly = false
+			for i := range g {
+				if want := map[bool]float32{true: 0, false: g0[i]}[zero]; math.Float32bits(g[i]) != math.Float32bits(want) {
+					t.Fatalf("n %d, step %d (zero %v): g[%d] = %g after the update, want %g", n, step, zero, i, g[i], want)
+				}
+			}
 			for name, p := range map[string][2][]float32{"w": {w, w2}, "m": {m, m2}, "v": {v, v2}, "g": {g, g2}} {
 				for i := range p[0] {
 					if math.Float32bits(p[0][i]) != math.Float32bits(p[1][i]) {
@@ -72,7 +78,7 @@ func BenchmarkAdamFloat32(b *testing.B) {
 			for b.Loop() {
 				for lo := 0; lo < n; lo += adamBlock {
 					hi := min(lo+adamBlock, n)
-					adamUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001)
+					adamUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, true)
 				}
 			}
 		})

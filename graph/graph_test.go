@@ -274,3 +274,36 @@ func TestDataMean(t *testing.T) {
 		t.Error("Declare accepted a data mean of the wrong length")
 	}
 }
+
+// TestTrainerGradientPath: with this package's Adam a training program
+// reads the gradient nodes (no dual values); with Gorgonia's solvers it
+// keeps the dual values they zero. models.TestTrainerSameAsDualValues
+// shows both train to the same bits.
+func TestTrainerGradientPath(t *testing.T) {
+	for _, tc := range []struct {
+		solver G.Solver
+		direct bool
+	}{{NewAdam(1e-3), true}, {G.NewVanillaSolver(), false}} {
+		m, err := Declare(Shape{In: 4, Batch: 3}, Float32(), nil, rand.New(rand.NewPCG(1, 1)), func(b *Builder) {
+			x := b.Batch("x")
+			h := b.Act("sigmoid", b.Dense("enc", x, 3).Pre)
+			d := b.Must(G.Sub(b.Dense("dec", h, 4).Pre, x))
+			b.Objective(ReconTerm, b.Must(G.Mean(b.Must(G.Square(d)))))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewTrainer(m, tc.solver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(make([]float32, 12), rand.New(rand.NewPCG(1, 2)), true); err != nil {
+			t.Fatal(err)
+		}
+		for i, vg := range p.vgs {
+			if _, direct := vg.(gradRef); direct != tc.direct {
+				t.Errorf("%T: parameter %d read from its gradient node: %v, want %v", tc.solver, i, direct, tc.direct)
+			}
+		}
+	}
+}

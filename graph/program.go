@@ -26,8 +26,14 @@ type Program struct {
 }
 
 // NewTrainer compiles m for training: the loss is differentiated
-// symbolically with respect to every parameter, gradients are bound to the
-// parameters (BindDualValues), and each Run ends with a solver step.
+// symbolically with respect to every parameter, and each Run ends with a
+// solver step. With this package's Adam the solver reads each parameter's
+// gradient from its gradient node (this run's gradient; Adam leaves it as
+// it is): the gradients are not bound to the parameters as dual values,
+// into which Gorgonia would add each one, a single-threaded pass over every
+// parameter per step, before the solver reads and zeroes it. Other solvers
+// (Gorgonia's, which zero the gradients they read) get the dual values
+// (BindDualValues).
 func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
 	if solver == nil {
 		return nil, errors.New("graph: NewTrainer needs a solver")
@@ -48,11 +54,48 @@ func NewTrainer(m *Model, solver G.Solver) (*Program, error) {
 	// gradients. Outputs kept for evaluation (codes, reconstructions, the
 	// per-example Jacobian norm) are left out of the training tape.
 	roots := append(m.termNodes(), grads...)
-	if err := p.compileOn(m.G.SubgraphRoots(unique(roots)...), G.BindDualValues(m.Params...)); err != nil {
+	if _, adam := solver.(*Adam); !adam || !directGrads {
+		if err := p.compileOn(m.G.SubgraphRoots(unique(roots)...), G.BindDualValues(m.Params...)); err != nil {
+			return nil, err
+		}
+		p.vgs = G.NodesToValueGrads(m.Params)
+		return p, nil
+	}
+	// The gradient nodes are roots of the tape: their registers stay live
+	// to the end of the run, so no later instruction writes into their
+	// values before the solver reads them.
+	if err := p.compileOn(m.G.SubgraphRoots(unique(roots)...)); err != nil {
 		return nil, err
 	}
-	p.vgs = G.NodesToValueGrads(m.Params)
+	if len(grads) != len(m.Params) {
+		return nil, errors.Errorf("graph: %d gradients for %d parameters", len(grads), len(m.Params))
+	}
+	p.vgs = make([]G.ValueGrad, len(m.Params))
+	for i, w := range m.Params {
+		p.vgs[i] = gradRef{w, grads[i]}
+	}
 	return p, nil
+}
+
+// directGrads selects NewTrainer's gradient path: the gradient nodes read
+// directly (true), or Gorgonia's dual values (false; kept for the test that
+// shows both train to the same bits).
+var directGrads = true
+
+// gradRef is a parameter with its gradient node, as the solver's
+// gorgonia.ValueGrad.
+type gradRef struct{ param, grad *G.Node }
+
+// Value returns the parameter's value.
+func (r gradRef) Value() G.Value { return r.param.Value() }
+
+// Grad returns the value of the parameter's gradient node in this run.
+func (r gradRef) Grad() (G.Value, error) {
+	v := r.grad.Value()
+	if v == nil {
+		return nil, errors.Errorf("graph: the gradient of %s was not computed", r.param.Name())
+	}
+	return v, nil
 }
 
 // NewEvaluator compiles m forward-only: every term, and the outputs named
