@@ -17,7 +17,9 @@
 // into an error, so no panic crosses the package boundary.
 //
 // Training programs (NewTrainer) differentiate the loss symbolically with
-// gorgonia.Grad and bind the gradients to the parameters; evaluation
+// gorgonia.Grad; the solver reads each parameter's gradient from its
+// gradient node (graph.Adam) or from the parameter's dual value (Gorgonia's
+// solvers); evaluation
 // programs (NewEvaluator) run the forward pass only, on their own graph of
 // their own batch size, sharing the trained parameter tensors through a
 // Store.
