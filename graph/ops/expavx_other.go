@@ -2,7 +2,7 @@
 
 package ops
 
-const haveExpAVX = false
+var haveExpAVX = false
 
 const kxCount = 1
 
