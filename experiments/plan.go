@@ -14,6 +14,7 @@ import (
 	"github.com/aezoo/aezoo/data"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
+	"github.com/aezoo/aezoo/zoo"
 	"github.com/pkg/errors"
 )
 
@@ -238,4 +239,10 @@ func (env *Env) mark(s RunSpec, key string, dependent bool) error {
 	}
 	c.used[key] = true
 	return nil
+}
+
+// Finished says whether the run is trained: its folder holds the finished
+// run of its settings.
+func (p PlannedRun) Finished() bool {
+	return zoo.FinishedRun(p.Dir, p.Config, p.Options, p.Where) != nil
 }
