@@ -231,7 +231,7 @@ func newReproduceCmd(a *app) *cobra.Command {
 	f.IntVar(&lkEpochs, "likelihood-epochs", experiments.DefaultLikelihoodEpochs, "vae-likelihood: epochs of Burda et al.'s schedule in full runs (3280: all of it)")
 	f.IntVar(&nllK, "nll-samples", experiments.DefaultNLLSamples, "vae-likelihood: importance samples of the NLL in full runs")
 	f.IntSliceVar(&lkIWK, "likelihood-iw-k", []int{5}, "vae-likelihood: the k of the IWAEs trained beside the VAE in full runs (e.g. 5,50)")
-	f.StringVar(&launcher, "launcher", "", "local or slurm: run the experiments in parallel (default: one after another here)")
+	f.StringVar(&launcher, "launcher", "", "local or slurm: run the declared runs, then the experiments, as parallel tasks (default: one after another here)")
 	f.IntVar(&lo.Jobs, "jobs", 0, "local: tasks (runs, then experiments) at a time (default: one per core); implies --launcher local")
 	f.BoolVar(&task, "task", false, "run as one task of a parallel reproduction, as the launchers do: lock only DIR/NAME, reuse its report\nif written with the same settings, write no combined report")
 	f.StringVar(&runKey, "run", "", "with --task: train only the run KEY of the experiments' plan (see --dry-run), as the launchers' first phase does")
