@@ -91,12 +91,14 @@ type Options struct {
 	NLLSamples       int
 	LikelihoodIWK    []int
 	// Task marks this process as one task of a parallel reproduction (the
-	// sweep package's launchers run `zoo reproduce NAME --task`): the
-	// launcher claims Out, the task locks only the report folders Out/NAME
-	// of its experiments, reuses an experiment already reported there with
-	// the same Settings, and writes no combined report. Runs that several
-	// experiments share are trained once: a task that finds a run's folder
-	// in use by another task waits for it and reuses the run.
+	// sweep package's launchers run `zoo reproduce NAMES --task --run KEY`
+	// for each run of the plan, see TrainPlanned, then `zoo reproduce NAME
+	// --task` for each experiment): the launcher claims Out, the task locks
+	// only the report folders Out/NAME of its experiments, reuses an
+	// experiment already reported there with the same Settings, and writes
+	// no combined report. Runs that several experiments share are trained
+	// once: a task that finds a run's folder in use by another task waits
+	// for it and reuses the run.
 	Task bool
 }
 
