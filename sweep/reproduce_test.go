@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aezoo/aezoo/experiments"
+	"github.com/aezoo/aezoo/zoo"
 )
 
 func TestReproduceSbatchScripts(t *testing.T) {
@@ -157,7 +158,7 @@ func TestReproduceSlurm(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("serial reproduction: %v\n%s", err, b)
 	}
-	waitJob(t, jobs.Runs, 5*time.Minute)
+	waitJob(t, jobs.Runs, 8*time.Minute)
 	waitJob(t, jobs.Experiments, 5*time.Minute)
 	waitJob(t, jobs.Report, 2*time.Minute)
 	if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
@@ -203,4 +204,57 @@ func TestReproduceLocalRefuses(t *testing.T) {
 			t.Errorf("%v: a task started:\n%s", tc.names, progress.String())
 		}
 	}
+}
+
+// TestReproduceRunTaskKilled: a run task killed mid-training (SIGKILL: no
+// cleanup) and run again trains the run from its start, into weights and
+// metrics bit-identical to an uninterrupted task's; the plan then counts
+// it as trained.
+func TestReproduceRunTaskKilled(t *testing.T) {
+	exe := buildZoo(t)
+	names := []string{"vae"}
+	killed, whole := filepath.Join(t.TempDir(), "killed"), filepath.Join(t.TempDir(), "whole")
+	o := experiments.Options{Quick: true, Out: killed, IWSamples: experiments.DefaultIWSamples, Task: true}
+	plan, err := experiments.Plan(context.Background(), names, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan[2] // the 2-D VAE
+	args := func(out string) []string { return reproduceArgs(names, out, o, 1, p.Key) }
+	cmd := exec.Command(exe, args(killed)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		b, _ := os.ReadFile(filepath.Join(p.Dir, zoo.MetricsFile))
+		if len(b) > 0 { // an epoch is logged
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("the run task ended (%v) before its first epoch was logged", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no epoch logged in 2 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	<-exited
+	if p.Finished() {
+		t.Fatal("the killed run counts as finished")
+	}
+	for _, out := range []string{killed, whole} {
+		if b, err := exec.Command(exe, args(out)...).CombinedOutput(); err != nil {
+			t.Fatalf("run task in %s: %v\n%s", out, err, b)
+		}
+	}
+	if !p.Finished() {
+		t.Error("the rerun run task left the run unfinished")
+	}
+	sameTask(t, p.Dir, filepath.Join(whole, "runs", filepath.Base(p.Dir)))
 }
