@@ -64,8 +64,8 @@ func TestPlanOfAll(t *testing.T) {
 		label string
 		exps  []string
 	}{
-		{"AE", []string{"denoising", "vae"}},
-		{"DAE (gaussian σ=0.3)", []string{"denoising", "vae"}},
+		{"AE", []string{"denoising", "contractive"}},
+		{"DAE (gaussian σ=0.3)", []string{"denoising", "contractive"}},
 		{"VAE (z=20)", []string{"vae", "generation"}},
 		{"SAE-3 layer 1", []string{"pretraining"}}, // the one-layer AE's too in quick runs (same epochs)
 	} {
