@@ -11,8 +11,6 @@ package experiments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,6 +39,15 @@ type Experiment struct {
 	Name  string // as given to `zoo reproduce`
 	Title string
 	Run   func(env *Env) (*Result, error)
+	// Runs declares the experiment's independent training runs: those on
+	// the environment's data or on a set derived from it alone, which a
+	// parallel reproduction trains as tasks of their own before the
+	// experiment runs (see Env.Plan). Run trains them from the same specs
+	// (Env.TrainSpec); training an undeclared run, or not training a
+	// declared one, is an error. Runs that depend on other runs (a
+	// pretraining stage on the codes of the stage below) are not declared:
+	// the experiment trains them itself.
+	Runs func(env *Env) ([]RunSpec, error)
 }
 
 // Catalogue lists the experiments in report order.
@@ -84,12 +91,14 @@ type Options struct {
 	NLLSamples       int
 	LikelihoodIWK    []int
 	// Task marks this process as one task of a parallel reproduction (the
-	// sweep package's launchers run `zoo reproduce NAME --task`): the
-	// launcher claims Out, the task locks only the report folders Out/NAME
-	// of its experiments, reuses an experiment already reported there with
-	// the same Settings, and writes no combined report. Runs that several
-	// experiments share are trained once: a task that finds a run's folder
-	// in use by another task waits for it and reuses the run.
+	// sweep package's launchers run `zoo reproduce NAMES --task --run KEY`
+	// for each run of the plan, see TrainPlanned, then `zoo reproduce NAME
+	// --task` for each experiment): the launcher claims Out, the task locks
+	// only the report folders Out/NAME of its experiments, reuses an
+	// experiment already reported there with the same Settings, and writes
+	// no combined report. Runs that several experiments share are trained
+	// once: a task that finds a run's folder in use by another task waits
+	// for it and reuses the run.
 	Task bool
 }
 
@@ -124,7 +133,8 @@ type Env struct {
 	NLLSamples       int
 	LikelihoodIWK    []int
 
-	runs map[string]*Run
+	runs  map[string]*Run
+	check *check // the runs the running experiment declared and trained
 }
 
 // NewEnv loads MNIST (the repo's subset when quick). The output folder is
@@ -204,23 +214,34 @@ func (env *Env) Options(epochs, quickEpochs int) train.Options {
 // Train trains c with o on the environment's data, or returns the run
 // already trained with the same settings.
 func (env *Env) Train(label string, c models.Config, o train.Options) (*Run, error) {
-	return env.TrainOn(label, c, o, env.TrainSet, env.TestSet, env.Data)
+	return env.TrainSpec(env.Spec(label, c, o))
 }
 
 // TrainOn is Train on other data (e.g. synthetic); where names the data.
 func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet, testSet *data.Dataset, where string) (*Run, error) {
-	b, _ := json.Marshal(struct {
-		C models.Config
-		O train.Options
-		W string
-		N int
-	}{c, o, where, trainSet.N})
-	sum := sha256.Sum256(b)
-	key := hex.EncodeToString(sum[:4])
+	return env.TrainSpec(SpecOn(label, c, o, trainSet, testSet, where))
+}
+
+// TrainSpec trains the run s, or returns the run already trained with the
+// same settings (in this environment, or in its run folder by an earlier
+// or a parallel task). Inside an experiment, s must be one of the runs
+// the experiment declares (Experiment.Runs).
+func (env *Env) TrainSpec(s RunSpec) (*Run, error) { return env.trainSpec(s, false) }
+
+// trainDependent is TrainSpec for a run that depends on another run (a
+// pretraining stage on the codes of the stage below): not declared.
+func (env *Env) trainDependent(s RunSpec) (*Run, error) { return env.trainSpec(s, true) }
+
+func (env *Env) trainSpec(s RunSpec, dependent bool) (*Run, error) {
+	label, c, o, trainSet, testSet, where := s.Label, s.Config, s.Options, s.Train, s.Test, s.Where
+	key := s.Key()
+	if err := env.mark(s, key, dependent); err != nil {
+		return nil, err
+	}
 	if r, ok := env.runs[key]; ok {
 		return r, nil
 	}
-	dir := filepath.Join(env.Out, "runs", fmt.Sprintf("%s-%s", sanitize(label), key))
+	dir := env.runDir(label, key)
 	r := &Run{Label: label, Config: c, Options: o, Dir: dir}
 	waiting := false
 	for {
@@ -265,7 +286,7 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 			started = true
 			fmt.Fprintf(env.Log, "  training %s (%s, %d epochs) …", label, c.Model, o.Epochs)
 		}}
-		s, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
+		sum, t, err := zoo.TrainOn(env.Ctx, c, o, trainSet, testSet, where, to)
 		if errors.As(err, &busy) { // another task took it meanwhile
 			continue
 		}
@@ -275,8 +296,8 @@ func (env *Env) TrainOn(label string, c models.Config, o train.Options, trainSet
 			}
 			return nil, errors.Wrapf(err, "training %s", label)
 		}
-		fmt.Fprintf(env.Log, " test loss %.3f (%.1fs)\n", s.TestLoss, time.Since(start).Seconds())
-		r.Summary, r.Store, r.Eval, r.Test = s, t.Store, t.Eval, t.Test
+		fmt.Fprintf(env.Log, " test loss %.3f (%.1fs)\n", sum.TestLoss, time.Since(start).Seconds())
+		r.Summary, r.Store, r.Eval, r.Test = sum, t.Store, t.Eval, t.Test
 		r.Logs, err = zoo.ReadLogs(dir)
 		if err != nil {
 			return nil, err
@@ -493,9 +514,16 @@ func Reproduce(ctx context.Context, names []string, o Options) ([]*Result, error
 func (env *Env) run(e Experiment) (*Result, error) {
 	fmt.Fprintf(env.Log, "== %s: %s\n", e.Name, e.Title)
 	t0 := time.Now()
+	if err := env.begin(e); err != nil {
+		return nil, err
+	}
 	r, err := e.Run(env)
 	if err != nil {
+		env.check = nil
 		return nil, errors.Wrapf(err, "experiment %s", e.Name)
+	}
+	if err := env.end(); err != nil {
+		return nil, err
 	}
 	r.Seconds = time.Since(t0).Seconds()
 	r.Settings = env.Settings()

@@ -19,7 +19,7 @@ import (
 func reproductionFiles() map[string]bool {
 	m := map[string]bool{"runs": true, "report.md": true, "results.json": true,
 		// a reproduction launched on Slurm: its batch scripts and logs
-		"reproduce.sbatch": true, "reproduce-report.sbatch": true, "logs": true}
+		"reproduce.sbatch": true, "reproduce-report.sbatch": true, "reproduce-runs.sbatch": true, "logs": true}
 	for _, e := range Catalogue() {
 		m[e.Name] = true
 	}

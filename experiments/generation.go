@@ -28,7 +28,8 @@ import (
 
 const generationTitle = "Generation: VAE vs autoencoders (prior and ex-post densities) vs GAN"
 
-var generationExperiment = Experiment{Name: "generation", Title: generationTitle, Run: runGeneration}
+var generationExperiment = Experiment{Name: "generation", Title: generationTitle, Run: runGeneration,
+	Runs: func(env *Env) ([]RunSpec, error) { return newGenSetup(env).runs(env).all(), nil }}
 
 // genSetup holds the settings of the generation experiment.
 type genSetup struct {
@@ -147,17 +148,9 @@ func runGeneration(env *Env) (*Result, error) {
 	rng := func(k uint64) *rand.Rand { return rand.New(rand.NewPCG(env.Seed, 0x6e0+k)) }
 
 	// VAEs: decode z ~ N(0, I).
-	for k, v := range []struct {
-		id, label string
-		beta      float64
-	}{{"vae", "VAE (z=20), N(0, I)", 1}, {"vae_beta0.5", "β-VAE (β=0.5), N(0, I)", 0.5}, {"vae_beta4", "β-VAE (β=4), N(0, I)", 4}} {
-		c, _ := models.Defaults("vae")
-		c.Beta = v.beta
-		label := "VAE (z=20)"
-		if v.beta != 1 {
-			label = fmt.Sprintf("β-VAE (z=20, β=%g)", v.beta)
-		}
-		run, err := env.Train(label, c, s.vaeOpt)
+	gr := s.runs(env)
+	for k, v := range gr.vaes {
+		run, err := env.TrainSpec(v.spec)
 		if err != nil {
 			return nil, err
 		}
@@ -175,11 +168,8 @@ func runGeneration(env *Env) (*Result, error) {
 	}
 
 	// Deterministic AEs: N(0, I), then ex-post densities of their codes.
-	for k, a := range []struct{ id, label, model string }{
-		{"ae", "AE", "plain"}, {"dae", "DAE", "denoising"}, {"cae", "CAE", "contractive"},
-	} {
-		c := aeConfig(a.model, s)
-		run, err := env.Train(a.label+" (784-400-20, ReLU)", c, s.aeOpt)
+	for k, a := range gr.aes {
+		run, err := env.TrainSpec(a.spec)
 		if err != nil {
 			return nil, err
 		}
@@ -227,11 +217,7 @@ func runGeneration(env *Env) (*Result, error) {
 	// GANs, one per seed.
 	var ganRows []genRow
 	for i, seed := range s.ganSeeds {
-		c, _ := models.Defaults("gan")
-		c.Hidden = s.ganHidden
-		o := s.ganOpt
-		o.Seed = seed
-		run, err := env.Train(fmt.Sprintf("GAN (seed %d)", seed), c, o)
+		run, err := env.TrainSpec(gr.gans[i])
 		if err != nil {
 			return nil, err
 		}
@@ -334,6 +320,60 @@ func runGeneration(env *Env) (*Result, error) {
 // aeConfig is the deterministic autoencoder of the experiment: the model's
 // defaults (denoising: masking 0.25) with the encoder 784-400-20, ReLU,
 // mirrored; the contractive weight λ is 0.1.
+// genModel is a generator of the generation experiment trained as a run.
+type genModel struct {
+	id, label string // id: stable, in number IDs; label: its rows'
+	spec      RunSpec
+}
+
+// genRuns are the generation experiment's trained generators.
+type genRuns struct {
+	vaes, aes []genModel
+	gans      []RunSpec // one per seed of ganSeeds
+}
+
+// runs returns the generators the generation experiment trains: the
+// VAEs (β = 1, 0.5, 4; the first is the vae experiment's), the
+// deterministic AEs and a GAN per seed. The classifier that scores them
+// is trained by the experiment itself (it is no autoencoder run).
+func (s genSetup) runs(env *Env) genRuns {
+	var g genRuns
+	for _, v := range []struct {
+		id, label string
+		beta      float64
+	}{{"vae", "VAE (z=20), N(0, I)", 1}, {"vae_beta0.5", "β-VAE (β=0.5), N(0, I)", 0.5}, {"vae_beta4", "β-VAE (β=4), N(0, I)", 4}} {
+		c, _ := models.Defaults("vae")
+		c.Beta = v.beta
+		label := "VAE (z=20)"
+		if v.beta != 1 {
+			label = fmt.Sprintf("β-VAE (z=20, β=%g)", v.beta)
+		}
+		g.vaes = append(g.vaes, genModel{v.id, v.label, env.Spec(label, c, s.vaeOpt)})
+	}
+	for _, a := range []struct{ id, label, model string }{
+		{"ae", "AE", "plain"}, {"dae", "DAE", "denoising"}, {"cae", "CAE", "contractive"},
+	} {
+		g.aes = append(g.aes, genModel{a.id, a.label, env.Spec(a.label+" (784-400-20, ReLU)", aeConfig(a.model, s), s.aeOpt)})
+	}
+	for _, seed := range s.ganSeeds {
+		c, _ := models.Defaults("gan")
+		c.Hidden = s.ganHidden
+		o := s.ganOpt
+		o.Seed = seed
+		g.gans = append(g.gans, env.Spec(fmt.Sprintf("GAN (seed %d)", seed), c, o))
+	}
+	return g
+}
+
+// all returns every run of g, in training order.
+func (g genRuns) all() []RunSpec {
+	var out []RunSpec
+	for _, m := range append(append([]genModel(nil), g.vaes...), g.aes...) {
+		out = append(out, m.spec)
+	}
+	return append(out, g.gans...)
+}
+
 func aeConfig(model string, s genSetup) models.Config {
 	c, _ := models.Defaults(model)
 	c.Layers, c.Activation = s.aeLayers, "relu"

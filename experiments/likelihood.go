@@ -57,15 +57,20 @@ func activeUnits(mu []float64, dim int) int {
 var likelihoodExperiment = Experiment{
 	Name:  "vae-likelihood",
 	Title: "VAE and IWAE: importance-weighted NLL on dynamically binarized MNIST",
-	Run: func(env *Env) (*Result, error) {
-		epochs, K, images := env.LikelihoodEpochs, env.NLLSamples, nllImages
-		iwks := env.LikelihoodIWK
-		o := train.DefaultOptions()
-		o.Seed, o.Batch, o.LR, o.LRSchedule, o.AdamEps, o.Binarize = env.Seed, 20, 1e-3, "burda", 1e-4, "dynamic"
-		if env.Quick {
-			epochs, K, images, iwks = 4, 100, 200, []int{5}
+	Runs: func(env *Env) ([]RunSpec, error) {
+		var specs []RunSpec
+		for _, m := range likelihoodRuns(env) {
+			specs = append(specs, m.spec)
 		}
-		o.Epochs = epochs
+		return specs, nil
+	},
+	Run: func(env *Env) (*Result, error) {
+		K, images := env.NLLSamples, nllImages
+		if env.Quick {
+			K, images = 100, 200
+		}
+		lms := likelihoodRuns(env)
+		epochs := lms[0].spec.Options.Epochs
 		r := newResult("vae-likelihood", "VAE and IWAE: importance-weighted NLL on dynamically binarized MNIST", fmt.Sprintf(
 			"Burda et al.'s one-stochastic-layer model (784-[200,200]-50, tanh), trained as a VAE (k = 1, the ELBO) and as an IWAE "+
 				"(k importance samples per example in the training bound) on dynamically binarized MNIST (the test set binarized once), "+
@@ -83,12 +88,9 @@ var likelihoodExperiment = Experiment{
 			per           []float64 // NLL of each test image
 		}
 		var rows []row
-		for _, k := range append([]int{1}, iwks...) {
-			label := "VAE (k=1)"
-			if k > 1 {
-				label = fmt.Sprintf("IWAE (k=%d)", k)
-			}
-			run, err := env.Train(label, burdaConfig(k), o)
+		for _, m := range lms {
+			k, label := m.k, m.spec.Label
+			run, err := env.TrainSpec(m.spec)
 			if err != nil {
 				return nil, err
 			}
@@ -199,4 +201,33 @@ func meanSDev(v []float64) (mean, sd float64) {
 		sd += (x - mean) * (x - mean)
 	}
 	return mean, math.Sqrt(sd / float64(max(len(v)-1, 1)))
+}
+
+// likelihoodModel is one model of the vae-likelihood experiment: k = 1 is
+// the VAE, k > 1 an IWAE.
+type likelihoodModel struct {
+	k    int
+	spec RunSpec
+}
+
+// likelihoodRuns returns the vae-likelihood experiment's models: the VAE,
+// then an IWAE per k of env.LikelihoodIWK (quick runs: k = 5), trained on
+// Burda et al.'s protocol.
+func likelihoodRuns(env *Env) []likelihoodModel {
+	epochs, iwks := env.LikelihoodEpochs, env.LikelihoodIWK
+	if env.Quick {
+		epochs, iwks = 4, []int{5}
+	}
+	o := train.DefaultOptions()
+	o.Seed, o.Batch, o.LR, o.LRSchedule, o.AdamEps, o.Binarize = env.Seed, 20, 1e-3, "burda", 1e-4, "dynamic"
+	o.Epochs = epochs
+	var out []likelihoodModel
+	for _, k := range append([]int{1}, iwks...) {
+		label := "VAE (k=1)"
+		if k > 1 {
+			label = fmt.Sprintf("IWAE (k=%d)", k)
+		}
+		out = append(out, likelihoodModel{k, env.Spec(label, burdaConfig(k), o)})
+	}
+	return out
 }

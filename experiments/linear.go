@@ -274,8 +274,65 @@ func linearRun(env *Env, label string, ds, test *data.Dataset, k int, sigma floa
 	if err != nil {
 		return 0, 0, err
 	}
-	lr2, err := linearRunOn(env, label, ds, test, sp, k, sigma, epochs, batch, lr)
+	lr2, err := linearRunOn(env, linearSpec(env, label, ds, test, k, sigma, epochs, batch, lr), sp, k, sigma)
 	return lr2.dae, lr2.pca, err
+}
+
+// linearSpec returns the run of a linear DAE of rank k with noise σ on ds
+// (float64, Adam with a cosine decay, evaluated once at the end).
+func linearSpec(env *Env, label string, ds, test *data.Dataset, k int, sigma float64, epochs, batch int, lr float64) RunSpec {
+	c, _ := models.Defaults("lineardae")
+	c.Hidden, c.NoiseLevel = k, sigma
+	o := env.Options(epochs, epochs)
+	o.Batch, o.LR, o.Dtype, o.LRSchedule, o.EvalEvery = batch, lr, "float64", "cosine", epochs
+	return SpecOn(label, c, o, ds, test, "synthetic:"+label)
+}
+
+// linearSetup holds the linear experiment's data and runs.
+type linearSetup struct {
+	syn, synTest *data.Dataset // synthetic data with the spectrum top (then 0.02)
+	d, k, n      int           // its dimension, the DAEs' rank, its size
+	top          []float64
+	sigmas       []float64
+	synRuns      []RunSpec // one per σ of sigmas
+	mn, mt       *data.Dataset
+	mk           int // the rank on MNIST
+	mEpochs      int
+	mBatch       int
+	mLR          float64
+	mSigmas      []float64
+	mRuns        []RunSpec // one per σ of mSigmas
+}
+
+// newLinearSetup makes the linear experiment's data (synthetic, and the
+// centred MNIST subset) and its runs.
+func newLinearSetup(env *Env) linearSetup {
+	s := linearSetup{d: 20, k: 4, n: 2000, top: []float64{16, 8, 4, 2}, sigmas: []float64{0.5, 1, 2}, mk: 8, mSigmas: []float64{0.1, 0.5}}
+	rng := rand.New(rand.NewPCG(env.Seed, 0x11))
+	s.syn = syntheticSpectrum(rng, s.n, s.d, s.top, 0.02)
+	s.synTest = syntheticSpectrum(rng, 500, s.d, s.top, 0.02)
+	epochs := 3000
+	if env.Quick {
+		epochs = 1500
+	}
+	for _, sg := range s.sigmas {
+		s.synRuns = append(s.synRuns, linearSpec(env, fmt.Sprintf("linear DAE synthetic σ=%g", sg), s.syn, s.synTest, s.k, sg, epochs, s.n, 0.01))
+	}
+	// MNIST: centred pixels of a subset, rank 8, minibatch Adam with a
+	// cosine decay over many steps (full-batch steps on 10,000 images
+	// are slow and 1,500 of them stop 17–28% from the optimum).
+	nm := 10000
+	s.mEpochs, s.mBatch, s.mLR = 300, 100, 0.002
+	if env.Quick {
+		nm, s.mEpochs = 1000, 100
+	}
+	tr := env.TrainSet.Limit(nm)
+	s.mn = centred(float64s(tr.X), tr.N, tr.D)
+	s.mt = centred(float64s(env.TestSet.Limit(500).X), min(500, env.TestSet.N), env.TestSet.D)
+	for _, sg := range s.mSigmas {
+		s.mRuns = append(s.mRuns, linearSpec(env, fmt.Sprintf("linear DAE MNIST σ=%g", sg), s.mn, s.mt, s.mk, sg, s.mEpochs, s.mBatch, s.mLR))
+	}
+	return s
 }
 
 // linearResult compares a trained linear DAE with the closed form.
@@ -284,13 +341,12 @@ type linearResult struct {
 	angles   []float64 // principal angles (degrees) between the trained map's range and U_k
 }
 
-// linearRunOn is linearRun with the data's spectrum computed once.
-func linearRunOn(env *Env, label string, ds, test *data.Dataset, sp *spectrum, k int, sigma float64, epochs, batch int, lr float64) (linearResult, error) {
-	c, _ := models.Defaults("lineardae")
-	c.Hidden, c.NoiseLevel = k, sigma
-	o := env.Options(epochs, epochs)
-	o.Batch, o.LR, o.Dtype, o.LRSchedule, o.EvalEvery = batch, lr, "float64", "cosine", epochs
-	run, err := env.TrainOn(label, c, o, ds, test, "synthetic:"+label)
+// linearRunOn trains spec, the linear DAE of rank k with noise σ
+// (linearSpec), and compares it with the closed form on its data's
+// spectrum sp.
+func linearRunOn(env *Env, spec RunSpec, sp *spectrum, k int, sigma float64) (linearResult, error) {
+	ds := spec.Train
+	run, err := env.TrainSpec(spec)
 	if err != nil {
 		return linearResult{}, err
 	}
@@ -313,6 +369,10 @@ func linearRunOn(env *Env, label string, ds, test *data.Dataset, sp *spectrum, k
 var linearExperiment = Experiment{
 	Name:  "linear-dae-svd",
 	Title: "A linear DAE with Gaussian noise is ridge-shrunk SVD",
+	Runs: func(env *Env) ([]RunSpec, error) {
+		ls := newLinearSetup(env)
+		return append(append([]RunSpec(nil), ls.synRuns...), ls.mRuns...), nil
+	},
 	Run: func(env *Env) (*Result, error) {
 		r := newResult("linear-dae-svd", "A linear DAE with Gaussian noise is ridge-shrunk SVD",
 			"A linear DAE of rank k trained with Gaussian input noise σ on centred data X minimizes, in expectation, "+
@@ -322,23 +382,20 @@ var linearExperiment = Experiment{
 				"the largest principal angle between the trained map's range (the decoder's row space) and U_k, the plain PCA projector's error "+
 				"‖U_kUₖᵀ − W_k‖/‖W_k‖, and, as a cross-check of the closed form that no training noise enters, L-BFGS (gonum/optimize) on the "+
 				"analytic expected loss tr S − 2 tr(SED) + tr(EᵀSE·DDᵀ) + σ² tr(EᵀE·DDᵀ), S = XᵀX/n.")
-		rng := rand.New(rand.NewPCG(env.Seed, 0x11))
-		const d, k, n = 20, 4, 2000
-		top := []float64{16, 8, 4, 2}
-		syn := syntheticSpectrum(rng, n, d, top, 0.02)
-		synTest := syntheticSpectrum(rng, 500, d, top, 0.02)
-		sigmas := []float64{0.5, 1, 2}
-		epochs := 3000
-		if env.Quick {
-			epochs = 1500
+		ls := newLinearSetup(env)
+		syn, k, n, sigmas := ls.syn, ls.k, ls.n, ls.sigmas
+		ssp, err := newSpectrum(float64s(syn.X), syn.N, syn.D)
+		if err != nil {
+			return nil, err
 		}
 		var rows [][]string
 		var reads []string
-		for _, s := range sigmas {
-			e, p, err := linearRun(env, fmt.Sprintf("linear DAE synthetic σ=%g", s), syn, synTest, k, s, epochs, n, 0.01)
+		for i, s := range sigmas {
+			lr, err := linearRunOn(env, ls.synRuns[i], ssp, k, s)
 			if err != nil {
 				return nil, err
 			}
+			e, p := lr.dae, lr.pca
 			rows = append(rows, []string{"synthetic d=20, k=4", fmt.Sprintf("%g", s), fmt.Sprintf("%.3f%%", 100*e), "", fmt.Sprintf("%.2f%%", 100*p), ""})
 			r.Values[fmt.Sprintf("synthetic σ=%g", s)] = map[string]float64{"dae_rel_error": e, "pca_rel_error": p}
 			id := fmt.Sprintf("linear.synthetic_rel_error.sigma_%g", s)
@@ -356,25 +413,15 @@ var linearExperiment = Experiment{
 			}); err != nil {
 			return nil, err
 		}
-		// MNIST: centred pixels of a subset, rank 8, minibatch Adam with a
-		// cosine decay over many steps (full-batch steps on 10,000 images
-		// are slow and 1,500 of them stop 17–28% from the optimum).
-		const mk = 8
-		nm, mEpochs, mBatch, mLR := 10000, 300, 100, 0.002
-		if env.Quick {
-			nm, mEpochs = 1000, 100
-		}
-		tr := env.TrainSet.Limit(nm)
-		mn := centred(float64s(tr.X), tr.N, tr.D)
-		mt := centred(float64s(env.TestSet.Limit(500).X), min(500, env.TestSet.N), env.TestSet.D)
+		// MNIST: see newLinearSetup.
+		mn, mk, mEpochs, mBatch, mLR, mSigmas := ls.mn, ls.mk, ls.mEpochs, ls.mBatch, ls.mLR, ls.mSigmas
 		msp, err := newSpectrum(float64s(mn.X), mn.N, mn.D)
 		if err != nil {
 			return nil, err
 		}
 		var mreads []string
-		mSigmas := []float64{0.1, 0.5}
-		for _, s := range mSigmas {
-			lr, err := linearRunOn(env, fmt.Sprintf("linear DAE MNIST σ=%g", s), mn, mt, msp, mk, s, mEpochs, mBatch, mLR)
+		for i, s := range mSigmas {
+			lr, err := linearRunOn(env, ls.mRuns[i], msp, mk, s)
 			if err != nil {
 				return nil, err
 			}

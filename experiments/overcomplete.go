@@ -329,11 +329,12 @@ var nonDigitSets = []string{"noise", "shuffled", "fashion"}
 
 const overcompleteTitle = "Overcomplete codes: does the autoencoder copy its input?"
 
-var overcompleteExperiment = Experiment{Name: "overcomplete", Title: overcompleteTitle, Run: runOvercomplete}
+var overcompleteExperiment = Experiment{Name: "overcomplete", Title: overcompleteTitle, Run: runOvercomplete, Runs: overcompleteRuns}
 
 type ocModel struct {
 	id, label string // id: stable, in number IDs
 	cfg       models.Config
+	spec      RunSpec
 }
 
 func runOvercomplete(env *Env) (*Result, error) {
@@ -347,31 +348,12 @@ func runOvercomplete(env *Env) (*Result, error) {
 			"everything into digits. Filter locality is the mean share of each encoder filter's energy Σw² in its 10 largest weights "+
 			"(1: pixel detectors); the Jacobian columns give the singular values of ∂x̂/∂x at test digits and their effective rank "+
 			"exp(entropy of σ/Σσ) (784 for the identity).")
-	nEval, nJac, epochs, quickEpochs := 5000, 20, 10, 5
+	nEval, nJac := 5000, 20
 	if env.Quick {
 		nEval, nJac = 500, 2
 	}
+	specs := overcompleteModels(env)
 	overcompleteHidden, regularizedHidden := overcompleteSizes(env.Quick)
-	var specs []ocModel
-	for i, h := range overcompleteHidden {
-		c, _ := models.Defaults("plain")
-		c.Hidden = h
-		specs = append(specs, ocModel{plainRoles[i], fmt.Sprintf("AE H=%d", h), c})
-	}
-	l1, _ := models.Defaults("sparse")
-	l1.Hidden, l1.Activation = regularizedHidden, "sigmoid"
-	tk, _ := models.Defaults("topk")
-	tk.Hidden, tk.KStart = regularizedHidden, 100
-	dae, _ := models.Defaults("denoising")
-	dae.Hidden = regularizedHidden
-	cae, _ := models.Defaults("contractive")
-	cae.Hidden = regularizedHidden
-	specs = append(specs,
-		ocModel{"l1", fmt.Sprintf("sparse L1 H=%d", regularizedHidden), l1},
-		ocModel{"topk", fmt.Sprintf("top-K (k=25) H=%d", regularizedHidden), tk},
-		ocModel{"dae", fmt.Sprintf("DAE (masking ν=0.25) H=%d", regularizedHidden), dae},
-		ocModel{"cae", fmt.Sprintf("CAE H=%d", regularizedHidden), cae},
-	)
 
 	// The inputs.
 	rng := rand.New(rand.NewPCG(env.Seed, 0x0c))
@@ -401,7 +383,7 @@ func runOvercomplete(env *Env) (*Result, error) {
 	var filterRows [][][]float64
 	var runs []*Run
 	for _, s := range specs {
-		run, err := env.Train(s.label, s.cfg, env.Options(epochs, quickEpochs))
+		run, err := env.TrainSpec(s.spec)
 		if err != nil {
 			return nil, err
 		}
@@ -599,6 +581,57 @@ func joinLabels(l []string) string {
 	return s
 }
 
+// overcompleteRuns returns the overcomplete experiment's runs: its
+// autoencoders, and the AEs of the overfitting comparison (the MLPs beside
+// them are trained by the experiment itself).
+func overcompleteRuns(env *Env) ([]RunSpec, error) {
+	var out []RunSpec
+	for _, m := range overcompleteModels(env) {
+		out = append(out, m.spec)
+	}
+	sizes, _ := overfitSizes(env.Quick)
+	for _, n := range sizes {
+		sp, err := overfitSpec(env, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sp)
+	}
+	return out, nil
+}
+
+// overcompleteModels returns the overcomplete experiment's autoencoders,
+// in table order.
+func overcompleteModels(env *Env) []ocModel {
+	epochs, quickEpochs := 10, 5
+	overcompleteHidden, regularizedHidden := overcompleteSizes(env.Quick)
+	var specs []ocModel
+	for i, h := range overcompleteHidden {
+		c, _ := models.Defaults("plain")
+		c.Hidden = h
+		specs = append(specs, ocModel{id: plainRoles[i], label: fmt.Sprintf("AE H=%d", h), cfg: c})
+	}
+	l1, _ := models.Defaults("sparse")
+	l1.Hidden, l1.Activation = regularizedHidden, "sigmoid"
+	tk, _ := models.Defaults("topk")
+	tk.Hidden, tk.KStart = regularizedHidden, 100
+	dae, _ := models.Defaults("denoising")
+	dae.Hidden = regularizedHidden
+	cae, _ := models.Defaults("contractive")
+	cae.Hidden = regularizedHidden
+	specs = append(specs,
+		ocModel{id: "l1", label: fmt.Sprintf("sparse L1 H=%d", regularizedHidden), cfg: l1},
+		ocModel{id: "topk", label: fmt.Sprintf("top-K (k=25) H=%d", regularizedHidden), cfg: tk},
+		ocModel{id: "dae", label: fmt.Sprintf("DAE (masking ν=0.25) H=%d", regularizedHidden), cfg: dae},
+		ocModel{id: "cae", label: fmt.Sprintf("CAE H=%d", regularizedHidden), cfg: cae},
+	)
+
+	for i := range specs {
+		specs[i].spec = env.Spec(specs[i].label, specs[i].cfg, env.Options(epochs, quickEpochs))
+	}
+	return specs
+}
+
 // overfitHidden is the hidden size of the AE and the MLP of the
 // overfitting comparison.
 const overfitHidden = 256
@@ -623,6 +656,22 @@ func CrossEntropy(p []float64, y []uint8, k int) float64 {
 	return s / float64(len(y))
 }
 
+// overfitSpec returns the run of the overfitting comparison's AE on the
+// first n training images.
+func overfitSpec(env *Env, n int) (RunSpec, error) {
+	_, passes := overfitSizes(env.Quick)
+	if n > env.TrainSet.N {
+		return RunSpec{}, errors.Errorf("overfitting: %d training images asked, %d available", n, env.TrainSet.N)
+	}
+	epochs := max(passes/n, 1)
+	c, _ := models.Defaults("plain")
+	c.Hidden = overfitHidden
+	o := env.Options(epochs, epochs)
+	o.EvalEvery = epochs
+	return SpecOn(fmt.Sprintf("AE H=%d on %d images", overfitHidden, n), c, o, env.TrainSet.Limit(n), env.TestSet,
+		fmt.Sprintf("%s, first %d training images", env.Data, n)), nil
+}
+
 // gap is (test − train)/test: the share of the test loss that the
 // training loss does not show.
 func gap(train, test float64) float64 { return (test - train) / test }
@@ -631,20 +680,16 @@ func gap(train, test float64) float64 { return (test - train) / test }
 // an AE's reconstruction loss with that of a supervised MLP of the same
 // hidden size (both trained the same epochs, without early stopping).
 func overfitting(env *Env, r *Result) error {
-	sizes, passes := overfitSizes(env.Quick)
+	sizes, _ := overfitSizes(env.Quick)
 	test := env.TestSet
 	var rows [][]string
 	for _, n := range sizes {
-		if n > env.TrainSet.N {
-			return errors.Errorf("overfitting: %d training images asked, %d available", n, env.TrainSet.N)
+		sp, err := overfitSpec(env, n)
+		if err != nil {
+			return err
 		}
-		sub := env.TrainSet.Limit(n)
-		epochs := max(passes/n, 1)
-		c, _ := models.Defaults("plain")
-		c.Hidden = overfitHidden
-		o := env.Options(epochs, epochs)
-		o.EvalEvery = epochs
-		ae, err := env.TrainOn(fmt.Sprintf("AE H=%d on %d images", overfitHidden, n), c, o, sub, test, fmt.Sprintf("%s, first %d training images", env.Data, n))
+		sub, o, epochs := sp.Train, sp.Options, sp.Options.Epochs
+		ae, err := env.TrainSpec(sp)
 		if err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ var pretrainingPublished = map[string]float64{
 
 const pretrainingTitle = "Pretraining: stacked DAE/AE and one-layer AE/DAE/CAE, fine-tuned (Vincent 2010, Rifai 2011)"
 
-var pretrainingExperiment = Experiment{Name: "pretraining", Title: pretrainingTitle, Run: runPretraining}
+var pretrainingExperiment = Experiment{Name: "pretraining", Title: pretrainingTitle, Run: runPretraining, Runs: pretrainingRuns}
 
 // pretrainingSetup holds the experiment's sizes and schedules.
 type pretrainingSetup struct {
@@ -97,44 +97,7 @@ func runPretraining(env *Env) (*Result, error) {
 			"MNIST with the papers' own training schedules (SGD); ours use Adam and the schedules above.",
 		s.fine.LR, s.fine.Batch, s.fine.Patience, s.fine.Epochs, w, w, w, s.stageEpochs, s.stage.LR, s.stage.Batch, w, s.stageEpochsOne))
 
-	ae := func(model string, mod func(c *models.Config)) models.Config {
-		c, _ := models.Defaults(model)
-		c.Hidden, c.Activation, c.Loss = w, "sigmoid", "bce"
-		if mod != nil {
-			mod(&c)
-		}
-		return c
-	}
-	stages := func(epochs int, cs ...models.Config) []pretrain.Stage {
-		var out []pretrain.Stage
-		for _, c := range cs {
-			o := s.stage
-			o.Epochs = epochs
-			out = append(out, pretrain.Stage{Model: c, Options: o})
-		}
-		return out
-	}
-	masking := func(level float64) models.Config {
-		return ae("denoising", func(c *models.Config) { c.Noise, c.NoiseLevel = "masking", level })
-	}
-	deep := []struct {
-		id, label, pretraining string
-		stages                 []pretrain.Stage
-	}{
-		{"sdae3", "SDAE-3", "DAE per layer, masking 0.1/0.2/0.3", stages(s.stageEpochs, masking(0.1), masking(0.2), masking(0.3))},
-		{"sae3", "SAE-3", "plain AE per layer", stages(s.stageEpochs, ae("plain", nil), ae("plain", nil), ae("plain", nil))},
-		{"mlp3", "MLP-3 (random init)", "none", nil},
-	}
-	one := []struct {
-		id, label, pretraining string
-		stages                 []pretrain.Stage
-	}{
-		{"ae", "AE", "plain AE", stages(s.stageEpochsOne, ae("plain", nil))},
-		{"aewd", "AE + weight decay", "plain AE, ½λΣ‖W‖², λ = 0.01", stages(s.stageEpochsOne, ae("plain-wd", nil))},
-		{"dae", "DAE", "DAE, masking 0.25", stages(s.stageEpochsOne, masking(0.25))},
-		{"cae", "CAE", "CAE, λ = 0.1", stages(s.stageEpochsOne, ae("contractive", func(c *models.Config) { c.Lambda = 0.1 }))},
-		{"mlp1", "MLP-1 (random init)", "none", nil},
-	}
+	deep, one := s.models()
 	fineTune := func(id, label, pre string, st []pretrain.Stage, hidden int) (*pretrainingRow, error) {
 		cfg := classify.Config{Activation: "sigmoid", Classes: 10}
 		for range hidden {
@@ -212,17 +175,84 @@ func runPretraining(env *Env) (*Result, error) {
 	return r, nil
 }
 
+// pretrainingModel is one classifier of the pretraining experiment, with
+// the greedy stages that initialize it (none: random initialization).
+type pretrainingModel struct {
+	id, label, pretraining string
+	stages                 []pretrain.Stage
+}
+
+// models returns the experiment's deep (three hidden layers) and
+// one-layer classifiers, in table order.
+func (s pretrainingSetup) models() (deep, one []pretrainingModel) {
+	w := s.width
+	ae := func(model string, mod func(c *models.Config)) models.Config {
+		c, _ := models.Defaults(model)
+		c.Hidden, c.Activation, c.Loss = w, "sigmoid", "bce"
+		if mod != nil {
+			mod(&c)
+		}
+		return c
+	}
+	stages := func(epochs int, cs ...models.Config) []pretrain.Stage {
+		var out []pretrain.Stage
+		for _, c := range cs {
+			o := s.stage
+			o.Epochs = epochs
+			out = append(out, pretrain.Stage{Model: c, Options: o})
+		}
+		return out
+	}
+	masking := func(level float64) models.Config {
+		return ae("denoising", func(c *models.Config) { c.Noise, c.NoiseLevel = "masking", level })
+	}
+	deep = []pretrainingModel{
+		{"sdae3", "SDAE-3", "DAE per layer, masking 0.1/0.2/0.3", stages(s.stageEpochs, masking(0.1), masking(0.2), masking(0.3))},
+		{"sae3", "SAE-3", "plain AE per layer", stages(s.stageEpochs, ae("plain", nil), ae("plain", nil), ae("plain", nil))},
+		{"mlp3", "MLP-3 (random init)", "none", nil},
+	}
+	one = []pretrainingModel{
+		{"ae", "AE", "plain AE", stages(s.stageEpochsOne, ae("plain", nil))},
+		{"aewd", "AE + weight decay", "plain AE, ½λΣ‖W‖², λ = 0.01", stages(s.stageEpochsOne, ae("plain-wd", nil))},
+		{"dae", "DAE", "DAE, masking 0.25", stages(s.stageEpochsOne, masking(0.25))},
+		{"cae", "CAE", "CAE, λ = 0.1", stages(s.stageEpochsOne, ae("contractive", func(c *models.Config) { c.Lambda = 0.1 }))},
+		{"mlp1", "MLP-1 (random init)", "none", nil},
+	}
+	return deep, one
+}
+
+// pretrainingRuns returns the runs of the pretraining experiment that are
+// independent: the first stage of each pretrained classifier (on the
+// images). Its later stages train on the codes of the stage below, and the
+// fine-tuning on the stack: the experiment trains those itself.
+func pretrainingRuns(env *Env) ([]RunSpec, error) {
+	s := env.pretrainingSetup()
+	deep, one := s.models()
+	var out []RunSpec
+	for _, m := range append(deep, one...) {
+		if len(m.stages) > 0 {
+			out = append(out, env.Spec(stageLabel(m.label, 0), m.stages[0].Model, m.stages[0].Options))
+		}
+	}
+	return out, nil
+}
+
+// stageLabel is the label of stage i (from 0) of a pretrained classifier.
+func stageLabel(label string, i int) string { return fmt.Sprintf("%s layer %d", label, i+1) }
+
 // fitStage trains a pretraining stage as a run of the reproduction (saved
 // in its runs/ folder and reused when the reproduction is continued); the
 // codes of a stage are named after the run folder they came from.
 func (env *Env) fitStage(label string) pretrain.FitFunc {
 	var below string
 	return func(_ context.Context, i int, st pretrain.Stage, tr, te *data.Dataset) (*pretrain.Fitted, error) {
-		where := env.Data
-		if i > 0 {
-			where = "codes of " + below
+		var run *Run
+		var err error
+		if i == 0 { // on the images: a declared run
+			run, err = env.TrainSpec(SpecOn(stageLabel(label, i), st.Model, st.Options, tr, te, env.Data))
+		} else { // on the codes of the stage below
+			run, err = env.trainDependent(SpecOn(stageLabel(label, i), st.Model, st.Options, tr, te, "codes of "+below))
 		}
-		run, err := env.TrainOn(fmt.Sprintf("%s layer %d", label, i+1), st.Model, st.Options, tr, te, where)
 		if err != nil {
 			return nil, err
 		}

@@ -24,30 +24,46 @@ func levelName(q data.Corruption) string {
 func metricKey(q data.Corruption) string { return fmt.Sprintf("denoise_%s_%g", q.Kind, q.Level) }
 
 // The three 784-256-784 sigmoid models the robustness experiments compare.
-func (env *Env) plainAE() (*Run, error) {
+func (env *Env) plainAESpec() RunSpec {
 	c, _ := models.Defaults("plain")
-	return env.Train("AE", c, env.Options(10, 16))
+	return env.Spec("AE", c, env.Options(10, 16))
 }
 
-func (env *Env) dae(q data.Corruption) (*Run, error) {
+func (env *Env) daeSpec(q data.Corruption) RunSpec {
 	c, _ := models.Defaults("denoising")
 	c.Noise, c.NoiseLevel = q.Kind, q.Level
-	return env.Train("DAE ("+levelName(q)+")", c, env.Options(10, 16))
+	return env.Spec("DAE ("+levelName(q)+")", c, env.Options(10, 16))
 }
+
+func (env *Env) caeSpec() RunSpec {
+	c, _ := models.Defaults("contractive")
+	return env.Spec("CAE", c, env.Options(10, 16))
+}
+
+func (env *Env) plainAE() (*Run, error) { return env.TrainSpec(env.plainAESpec()) }
+
+func (env *Env) dae(q data.Corruption) (*Run, error) { return env.TrainSpec(env.daeSpec(q)) }
 
 // daeFor returns the DAE trained on the corruption q: one per level, in
 // quick runs too (a DAE shared between levels is not "the DAE trained at
 // that level" of the claim).
 func (env *Env) daeFor(q data.Corruption) (*Run, error) { return env.dae(q) }
 
-func (env *Env) cae() (*Run, error) {
-	c, _ := models.Defaults("contractive")
-	return env.Train("CAE", c, env.Options(10, 16))
-}
+func (env *Env) cae() (*Run, error) { return env.TrainSpec(env.caeSpec()) }
+
+// contractiveNoise is the corruption of the contractive experiment's DAE.
+var contractiveNoise = data.Corruption{Kind: "gaussian", Level: 0.3}
 
 var denoisingExperiment = Experiment{
 	Name:  "denoising",
 	Title: "Denoising: plain AE vs denoising AEs",
+	Runs: func(env *Env) ([]RunSpec, error) {
+		specs := []RunSpec{env.plainAESpec()}
+		for _, q := range denoisingLevels {
+			specs = append(specs, env.daeSpec(q))
+		}
+		return specs, nil
+	},
 	Run: func(env *Env) (*Result, error) {
 		r := newResult("denoising", "Denoising: plain AE vs denoising AEs",
 			"Each model reconstructs corrupted test images; the metric is the MSE per pixel between the reconstruction and the *clean* image. "+
@@ -146,6 +162,9 @@ var contractionRadii = []float64{0.01, 0.03, 0.1, 0.3, 1, 3, 10}
 var contractiveExperiment = Experiment{
 	Name:  "contractive",
 	Title: "Contraction: AE vs DAE vs CAE",
+	Runs: func(env *Env) ([]RunSpec, error) {
+		return []RunSpec{env.plainAESpec(), env.daeSpec(contractiveNoise), env.caeSpec()}, nil
+	},
 	Run: func(env *Env) (*Result, error) {
 		r := newResult("contractive", "Contraction: AE vs DAE vs CAE",
 			"How much the code moves when the input moves: the mean Frobenius norm of the encoder's Jacobian ‖J_f(x)‖_F over test inputs, "+
@@ -155,7 +174,7 @@ var contractiveExperiment = Experiment{
 		if err != nil {
 			return nil, err
 		}
-		dg, err := env.dae(data.Corruption{Kind: "gaussian", Level: 0.3})
+		dg, err := env.dae(contractiveNoise)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,13 @@ import (
 var sparseExperiment = Experiment{
 	Name:  "sparse",
 	Title: "Sparsity: plain vs L1 vs KL vs top-K (1000 units)",
+	Runs: func(env *Env) ([]RunSpec, error) {
+		var specs []RunSpec
+		for _, e := range sparseModels(env) {
+			specs = append(specs, e.spec)
+		}
+		return specs, nil
+	},
 	Run: func(env *Env) (*Result, error) {
 		r := newResult("sparse", "Sparsity: plain vs L1 vs KL vs top-K (1000 units)",
 			"Four overcomplete (1000-unit) codes of MNIST: no penalty, an L1 activity penalty (ReLU code), Ng's KL-to-ρ penalty (sigmoid code, ρ = 0.05), "+
@@ -20,26 +27,6 @@ var sparseExperiment = Experiment{
 				fmt.Sprintf("(a unit is active when its activation exceeds %g); ", eval.ActiveThreshold)+
 				"the linear probe is a multinomial logistic regression (a small Gorgonia graph) on the standardized frozen codes of the training set, "+
 				"early-stopped on its last sixth (the epoch count with the lowest held-out error, at most 30) and then refit on all of it.")
-		plain, _ := models.Defaults("plain")
-		plain.Hidden, plain.Activation = 1000, "relu"
-		l1, _ := models.Defaults("sparse")
-		kl, _ := models.Defaults("sparse")
-		kl.Sparsity, kl.Activation = "kl", "sigmoid"
-		tk, _ := models.Defaults("topk")
-		// Makhzani & Frey's schedule against dead units: k starts at 100
-		// and falls linearly to 25 over the first half of the epochs.
-		tk.KStart = 100
-		type entry struct {
-			id, label string // id: stable, in number IDs
-			output    graph.Output
-			cfg       models.Config
-		}
-		entries := []entry{
-			{"plain", "AE (1000 ReLU)", graph.Code, plain},
-			{"l1", "sparse L1", graph.Code, l1},
-			{"kl", "sparse KL", graph.Code, kl},
-			{"topk", "top-K (k=25)", graph.Features, tk},
-		}
 		po := eval.DefaultProbeOptions()
 		po.Seed = env.Seed
 		po.Validation = env.TrainSet.N / 6
@@ -48,8 +35,8 @@ var sparseExperiment = Experiment{
 		}
 		var rows [][]string
 		var filterRows [][][]float64
-		for _, e := range entries {
-			run, err := env.Train(e.label, e.cfg, env.Options(10, 5))
+		for _, e := range sparseModels(env) {
+			run, err := env.TrainSpec(e.spec)
 			if err != nil {
 				return nil, err
 			}
@@ -105,4 +92,31 @@ var sparseExperiment = Experiment{
 		}
 		return r, nil
 	},
+}
+
+// sparseModel is one code of the sparse experiment.
+type sparseModel struct {
+	id, label string // id: stable, in number IDs
+	output    graph.Output
+	spec      RunSpec
+}
+
+// sparseModels returns the sparse experiment's models, in table order.
+func sparseModels(env *Env) []sparseModel {
+	plain, _ := models.Defaults("plain")
+	plain.Hidden, plain.Activation = 1000, "relu"
+	l1, _ := models.Defaults("sparse")
+	kl, _ := models.Defaults("sparse")
+	kl.Sparsity, kl.Activation = "kl", "sigmoid"
+	tk, _ := models.Defaults("topk")
+	// Makhzani & Frey's schedule against dead units: k starts at 100
+	// and falls linearly to 25 over the first half of the epochs.
+	tk.KStart = 100
+	o := env.Options(10, 5)
+	return []sparseModel{
+		{"plain", "AE (1000 ReLU)", graph.Code, env.Spec("AE (1000 ReLU)", plain, o)},
+		{"l1", "sparse L1", graph.Code, env.Spec("sparse L1", l1, o)},
+		{"kl", "sparse KL", graph.Code, env.Spec("sparse KL", kl, o)},
+		{"topk", "top-K (k=25)", graph.Features, env.Spec("top-K (k=25)", tk, o)},
+	}
 }

@@ -14,6 +14,7 @@ import (
 var vaeExperiment = Experiment{
 	Name:  "vae",
 	Title: "VAE: ELBO, importance-weighted NLL, samples and the latent space",
+	Runs:  func(env *Env) ([]RunSpec, error) { return vaeRuns(env), nil },
 	Run: func(env *Env) (*Result, error) {
 		K := env.IWSamples
 		if env.Quick {
@@ -23,24 +24,16 @@ var vaeExperiment = Experiment{
 			fmt.Sprintf("The pytorch/examples configuration (784-400-(20,20)-400-784, ReLU, Adam 1e-3, batch 128), on grey-level MNIST "+
 				"and on dynamically binarized MNIST, and a 2-D latent model for the manifold and the scatter. The test loss is −ELBO "+
 				"(BCE summed over pixels + KL), a one-sample estimate; the IW-NLL is the importance-weighted bound with K = %d samples.", K))
-		c, _ := models.Defaults("vae")
-		o := env.Options(10, 5)
-		v20, err := env.Train("VAE (z=20)", c, o)
-		if err != nil {
-			return nil, err
+		specs := vaeRuns(env)
+		trained := make([]*Run, len(specs))
+		for i, sp := range specs {
+			run, err := env.TrainSpec(sp)
+			if err != nil {
+				return nil, err
+			}
+			trained[i] = run
 		}
-		ob := o
-		ob.Binarize = "dynamic"
-		vbin, err := env.Train("VAE (z=20, binarized)", c, ob)
-		if err != nil {
-			return nil, err
-		}
-		c2 := c
-		c2.Latent = 2
-		v2, err := env.Train("VAE (z=2)", c2, o)
-		if err != nil {
-			return nil, err
-		}
+		v20, vbin, v2 := trained[0], trained[1], trained[2]
 		var rows [][]string
 		for _, run := range []*Run{v20, vbin, v2} {
 			t := run.Summary.Test.Terms
@@ -114,4 +107,16 @@ var vaeExperiment = Experiment{
 		}
 		return r, nil
 	},
+}
+
+// vaeRuns returns the vae experiment's runs: the VAE (z = 20) on grey
+// levels, on dynamically binarized data, and the 2-D latent VAE.
+func vaeRuns(env *Env) []RunSpec {
+	c, _ := models.Defaults("vae")
+	o := env.Options(10, 5)
+	ob := o
+	ob.Binarize = "dynamic"
+	c2 := c
+	c2.Latent = 2
+	return []RunSpec{env.Spec("VAE (z=20)", c, o), env.Spec("VAE (z=20, binarized)", c, ob), env.Spec("VAE (z=2)", c2, o)}
 }

@@ -23,9 +23,12 @@
 // launcher's worker pool: on a cluster, Slurm schedules.
 //
 // The same launchers run a reproduction of the experiments package in
-// parallel (`zoo reproduce --launcher local|slurm`): ReproduceLocal runs
-// its experiments as tasks a few at a time and writes the combined report
-// when all are done; WriteReproduceSbatch and SubmitReproduce make a job
-// array with one task per experiment and a job, dependent on it, that
-// writes the combined report.
+// parallel (`zoo reproduce --launcher local|slurm`), in two phases: first
+// the independent runs its experiments declare (experiments.Env.Plan),
+// one task each, then the experiments, one task each, which reuse those
+// runs. ReproduceLocal runs both phases a few tasks at a time and writes
+// the combined report when all are done; WriteReproduceSbatch and
+// SubmitReproduce make a job array of the runs, a job array of the
+// experiments dependent on it (afterok), and a job, dependent on that,
+// that writes the combined report.
 package sweep

@@ -67,62 +67,17 @@ func RunLocal(ctx context.Context, dir string, o LocalOptions) error {
 			return err
 		}
 	}
-	var (
-		mu       sync.Mutex
-		finished int
-		failed   []string
-	)
-	report := func(t Task, line string, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		finished++
-		if err != nil {
-			failed = append(failed, t.Name)
+	p := pool{jobs: jobs, progress: o.Progress, interrupted: "interrupted (checkpoint kept; rerun to resume)"}
+	finished, failed := p.run(ctx, len(idx), func(k int) string { return s.Tasks[idx[k]].Name }, func(k int) (string, error) {
+		i := idx[k]
+		start := time.Now()
+		if o.Exe != "" {
+			line, err := runSubprocess(ctx, o.Exe, dir, i, threads)
+			return line + fmt.Sprintf(" (%.1fs)", time.Since(start).Seconds()), err
 		}
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "[%d/%d] %s: %s\n", finished, len(idx), t.Name, line)
-		}
-	}
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(jobs, len(idx)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				t := s.Tasks[i]
-				start := time.Now()
-				var line string
-				var err error
-				if o.Exe != "" {
-					line, err = runSubprocess(ctx, o.Exe, dir, i, threads)
-				} else {
-					var res TaskResult
-					res, err = RunTask(ctx, dir, i, TaskOptions{})
-					line = resultLine(res)
-				}
-				if err != nil {
-					line = "FAILED: " + lastLine(err.Error())
-					if ctx.Err() != nil {
-						line = "interrupted (checkpoint kept; rerun to resume)"
-					}
-				} else {
-					line += fmt.Sprintf(" (%.1fs)", time.Since(start).Seconds())
-				}
-				report(t, line, err)
-			}
-		}()
-	}
-dispatch:
-	for _, i := range idx {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break dispatch
-		}
-	}
-	close(work)
-	wg.Wait()
+		res, err := RunTask(ctx, dir, i, TaskOptions{})
+		return resultLine(res) + fmt.Sprintf(" (%.1fs)", time.Since(start).Seconds()), err
+	})
 	if ctx.Err() != nil {
 		return errors.Wrapf(ctx.Err(), "sweep %s stopped after %d of %d tasks; rerun to continue", dir, finished, len(idx))
 	}

@@ -31,6 +31,7 @@ func newReproduceCmd(a *app) *cobra.Command {
 		lkIWK            []int
 		launcher         string
 		task, dry        bool
+		runKey           string
 		lo               sweep.ReproduceOptions
 	)
 	cmd := &cobra.Command{
@@ -39,12 +40,18 @@ func newReproduceCmd(a *app) *cobra.Command {
 		Long: "Run the lecture's comparisons as measured experiments (" + strings.Join(experimentNames(), ", ") + ")\n" +
 			"and write DIR/report.md, DIR/results.json, the figures and the trained runs.\n" +
 			"Rerunning the command continues an interrupted reproduction in DIR: finished runs are reused.\n\n" +
-			"Without --launcher the experiments run one after another in this process. --launcher local\n" +
-			"runs --jobs experiments at a time, each in its own process (threads each: the cores ÷ --jobs,\n" +
-			"or --threads), and writes the combined report once all are done; a run that several\n" +
-			"experiments share is trained once. --launcher slurm writes DIR/" + sweep.ReproduceSbatchFile + " (a job array,\n" +
-			"one task per experiment) and DIR/" + sweep.ReproduceReportFile + " (the combined report, submitted with\n" +
-			"--dependency=afterok on the array) and submits both (--dry-run: only writes them).\n" +
+			"Without --launcher the experiments run one after another in this process. With a launcher the\n" +
+			"reproduction runs in two phases of tasks, each task its own process: first every independent\n" +
+			"training run the experiments declare (a run several experiments share is one task), then the\n" +
+			"experiments, one task each, which reuse those runs and train only the runs that depend on others\n" +
+			"(later pretraining stages, fine-tuning, the classifiers of generation, pretraining and overcomplete);\n" +
+			"then the combined report. --dry-run prints this plan (and with slurm writes the scripts).\n" +
+			"--launcher local runs --jobs tasks at a time (threads each: the cores ÷ --jobs, or --threads).\n" +
+			"--launcher slurm writes DIR/" + sweep.ReproduceRunsFile + " (a job array, one task per run),\n" +
+			"DIR/" + sweep.ReproduceSbatchFile + " (a job array, one task per experiment, --dependency=afterok on the runs)\n" +
+			"and DIR/" + sweep.ReproduceReportFile + " (the combined report, afterok on the experiments) and submits them\n" +
+			"(--dry-run: only writes them). Resubmitting continues: finished runs and experiments are reused, a run\n" +
+			"left unfinished is trained again from its start (seeded: the same numbers).\n" +
 			"With OpenBLAS the numbers equal the serial run's at the same thread count per run\n" +
 			"(`--threads 1` for `--jobs 2` on two cores); with AEZOO_BLAS=vek at any thread count.",
 		Example: "  zoo reproduce all --quick\n  zoo reproduce vae --out runs/vae-report\n" +
@@ -106,13 +113,35 @@ func newReproduceCmd(a *app) *cobra.Command {
 			if task && launcher != "" {
 				return usagef("--task is what a launcher runs: it goes without --launcher")
 			}
-			if dry && launcher != "slurm" {
-				return usagef("--dry-run is for --launcher slurm")
+			if runKey != "" && !task {
+				return usagef("--run KEY is a task of a parallel reproduction: it goes with --task")
+			}
+			if dry && task {
+				return usagef("--dry-run shows a launcher's plan: it goes without --task")
 			}
 			if cmd.Flags().Changed("jobs") && launcher != "local" {
 				return usagef("--jobs is for --launcher local (on Slurm, --max-parallel limits the tasks running at once)")
 			}
 			lo.Threads = a.threads
+			if runKey != "" {
+				run, err := experiments.TrainPlanned(cmd.Context(), pos, o, runKey)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "run %s: test loss %.4f → %s\n", run.Label, run.Summary.TestLoss, run.Dir)
+				return nil
+			}
+			if dry && launcher != "slurm" {
+				exps, err := experiments.Resolve(pos)
+				if err != nil {
+					return usageError{err.Error()}
+				}
+				plan, err := experiments.Plan(cmd.Context(), pos, o)
+				if err != nil {
+					return err
+				}
+				return sweep.WritePlan(a.stdout, out, exps, plan)
+			}
 			var results []*experiments.Result
 			switch launcher {
 			case "":
@@ -138,24 +167,37 @@ func newReproduceCmd(a *app) *cobra.Command {
 						return err
 					}
 				}
-				if _, _, err := sweep.ReproduceSbatch(pos, o, lo); err != nil {
+				if _, err := sweep.ReproduceSbatch(pos, o, lo, nil); err != nil {
+					return usageError{err.Error()}
+				}
+				exps, err := experiments.Resolve(pos)
+				if err != nil {
 					return usageError{err.Error()}
 				}
 				if dry {
-					ts, rs, err := sweep.WriteReproduceSbatch(pos, o, lo)
+					files, plan, err := sweep.WriteReproduceSbatch(cmd.Context(), pos, o, lo)
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(a.stdout, "wrote %s and %s; submit with:\n  id=$(sbatch --parsable %s) && sbatch --dependency=afterok:$id %s\n", ts, rs, ts, rs)
+					if err := sweep.WritePlan(a.stdout, o.Out, exps, plan); err != nil {
+						return err
+					}
+					if files.Runs == "" {
+						fmt.Fprintf(a.stdout, "wrote %s and %s; submit with:\n  id=$(sbatch --parsable %s) && sbatch --dependency=afterok:$id %s\n",
+							files.Experiments, files.Report, files.Experiments, files.Report)
+						return nil
+					}
+					fmt.Fprintf(a.stdout, "wrote %s, %s and %s; submit with:\n  r=$(sbatch --parsable %s) && e=$(sbatch --parsable --dependency=afterok:$r %s) && sbatch --dependency=afterok:$e %s\n",
+						files.Runs, files.Experiments, files.Report, files.Runs, files.Experiments, files.Report)
 					return nil
 				}
-				id, rid, err := sweep.SubmitReproduce(cmd.Context(), pos, o, lo)
+				jobs, plan, err := sweep.SubmitReproduce(cmd.Context(), pos, o, lo)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "%s %s\n", id, rid)
-				fmt.Fprintf(a.stderr, "submitted job array %s (one task per experiment) and the report job %s (after it); the report will be %s\n",
-					id, rid, filepath.Join(out, "report.md"))
+				fmt.Fprintf(a.stdout, "%s %s %s\n", jobs.Runs, jobs.Experiments, jobs.Report)
+				fmt.Fprintf(a.stderr, "submitted job array %s (%d runs), job array %s (%d experiments, after it) and the report job %s (after them); the report will be %s\n",
+					jobs.Runs, len(plan), jobs.Experiments, len(exps), jobs.Report, filepath.Join(o.Out, "report.md"))
 				return nil
 			default:
 				return usagef("invalid --launcher %q (want local or slurm; none: one experiment after another here)", launcher)
@@ -189,10 +231,12 @@ func newReproduceCmd(a *app) *cobra.Command {
 	f.IntVar(&lkEpochs, "likelihood-epochs", experiments.DefaultLikelihoodEpochs, "vae-likelihood: epochs of Burda et al.'s schedule in full runs (3280: all of it)")
 	f.IntVar(&nllK, "nll-samples", experiments.DefaultNLLSamples, "vae-likelihood: importance samples of the NLL in full runs")
 	f.IntSliceVar(&lkIWK, "likelihood-iw-k", []int{5}, "vae-likelihood: the k of the IWAEs trained beside the VAE in full runs (e.g. 5,50)")
-	f.StringVar(&launcher, "launcher", "", "local or slurm: run the experiments in parallel (default: one after another here)")
-	f.IntVar(&lo.Jobs, "jobs", 0, "local: experiments at a time (default: one per core); implies --launcher local")
+	f.StringVar(&launcher, "launcher", "", "local or slurm: run the declared runs, then the experiments, as parallel tasks (default: one after another here)")
+	f.IntVar(&lo.Jobs, "jobs", 0, "local: tasks (runs, then experiments) at a time (default: one per core); implies --launcher local")
 	f.BoolVar(&task, "task", false, "run as one task of a parallel reproduction, as the launchers do: lock only DIR/NAME, reuse its report\nif written with the same settings, write no combined report")
+	f.StringVar(&runKey, "run", "", "with --task: train only the run KEY of the experiments' plan (see --dry-run), as the launchers' first phase does")
 	addSlurmFlags(cmd, &lo.Slurm, &dry, "zoo-reproduce")
+	f.Lookup("dry-run").Usage = "print the plan (the runs, then the experiments) and run nothing; slurm: also write the batch scripts, submit nothing"
 	_ = cmd.RegisterFlagCompletionFunc("launcher", cobra.FixedCompletions([]string{"local", "slurm"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("out")
 	addDataFlag(cmd, &dataDir)
