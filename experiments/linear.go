@@ -389,7 +389,7 @@ var linearExperiment = Experiment{
 		// MNIST: centred pixels of a subset, rank 8. Two trainings per σ:
 		// the sampled-noise DAE (minibatches of 100, a fresh ε every step)
 		// and the marginalized one (the expected loss over ε in closed form,
-		// minibatches of 1,000: 3,000 steps in a full run). The sampled
+		// minibatches of 500: 6,000 steps in a full run). The sampled
 		// one's floor is the corruption noise itself: on the pixels whose
 		// variance is far below σ² (the border) the encoder's gradient is
 		// pure noise and only σ²·DDᵀ pulls it back, so the map keeps reading
@@ -398,7 +398,7 @@ var linearExperiment = Experiment{
 		const mk = 8
 		nm := 10000
 		sampled := linearTraining{noise: "gaussian", epochs: 300, batch: 100, lr: 0.002}
-		marg := linearTraining{noise: models.Marginalized, epochs: 300, batch: 1000, lr: 0.01}
+		marg := linearTraining{noise: models.Marginalized, epochs: 300, batch: 500, lr: 0.01}
 		trainings := []linearTraining{sampled, marg}
 		if env.Quick {
 			// Quick runs train only the marginalized model, on 1,000 images
