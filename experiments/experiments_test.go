@@ -235,6 +235,30 @@ func TestLinearRunNearClosedForm(t *testing.T) {
 	}
 }
 
+// TestMarginalizedRunNearClosedForm: the linear DAE trained by the zoo's
+// trainer on the marginalized objective with full batches, where no noise
+// enters at all, reaches the closed form on the synthetic data of
+// TestLinearRunNearClosedForm (relative error ≤ 1e-6; the sampled-noise
+// model there stops near 1%).
+func TestMarginalizedRunNearClosedForm(t *testing.T) {
+	env := &Env{Ctx: context.Background(), Quick: true, Out: t.TempDir(), Seed: 3, Log: io.Discard, runs: map[string]*Run{}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	tr := syntheticSpectrum(rng, 500, 8, []float64{9, 3}, 0.05)
+	te := syntheticSpectrum(rng, 100, 8, []float64{9, 3}, 0.05)
+	sp, err := newSpectrum(float64s(tr.X), tr.N, tr.D)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := linearRunOn(env, linearSpec(env, "t", tr, te, 2, 1, linearTraining{noise: models.Marginalized, epochs: 1200, batch: 500, lr: 0.01}), sp, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("relative error: trained %.2e (outside U_k %.2e), PCA %.4f, angles %v", res.dae, res.outside, res.pca, res.angles)
+	if !(res.dae <= 1e-6) || res.outside > res.dae {
+		t.Errorf("marginalized linear DAE is %.5f from the closed form (outside U_k: %.5f)", res.dae, res.outside)
+	}
+}
+
 // TestClaimOfMissingNumberFails: a claim that reads a number nobody
 // measured (say, after a label or ID was renamed) is an error naming it,
 // not a check of 0.

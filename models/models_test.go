@@ -63,6 +63,7 @@ func gradCases() []struct {
 		{"vae/iwae-k4", tiny("vae", func(c *Config) { c.Latent, c.IWK = 3, 4 })},
 		{"vae/iwae-k3/2layers/tanh", tiny("vae", func(c *Config) { c.Latent, c.IWK, c.Layers, c.Activation = 2, 3, "5,4", "tanh" })},
 		{"lineardae", tiny("lineardae", func(c *Config) { c.NoiseLevel = 0.2 })},
+		{"lineardae/marginalized", tiny("lineardae", func(c *Config) { c.Noise, c.NoiseLevel = Marginalized, 0.7 })},
 		{"gan/evaluation graph", tiny("gan", func(c *Config) { c.Latent = 3 })},
 		// Stacked encoders with mirrored decoders (--layers), tied and untied.
 		{"plain/layers", tiny("plain", func(c *Config) { c.Layers = "5,4,3" })},

@@ -253,6 +253,7 @@ func TestBadInput(t *testing.T) {
 		{"negative noise", []string{"train", "denoising", "--out", t.TempDir(), "--noise", "gaussian", "--noise-level", "-0.1"}, 2, "invalid --noise-level"},
 		{"masking level 1", []string{"train", "denoising", "--out", t.TempDir(), "--noise", "masking", "--noise-level", "1"}, 2, "must be in [0,1)"},
 		{"unknown noise", []string{"train", "denoising", "--out", t.TempDir(), "--noise", "pink"}, 2, "invalid --noise"},
+		{"lineardae masking", []string{"train", "lineardae", "--out", t.TempDir(), "--noise", "masking"}, 2, "invalid --noise \"masking\" for lineardae"},
 		{"latent 0", []string{"train", "vae", "--out", t.TempDir(), "--latent", "0"}, 2, "invalid --latent 0"},
 		{"lr 0", []string{"train", "plain", "--out", t.TempDir(), "--lr", "0"}, 2, "invalid --lr"},
 		{"batch 0", []string{"train", "plain", "--out", t.TempDir(), "--batch", "0"}, 2, "invalid --batch"},

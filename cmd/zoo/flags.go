@@ -82,7 +82,7 @@ func registerTrainFlags(fs trainFlagSet, o *train.Options) {
 var trainFlagValues = map[string][]string{
 	"dtype": {"float32", "float64"}, "binarize": {"none", "fixed", "dynamic"}, "lr-schedule": {"constant", "cosine", "burda"},
 	"activation": {"sigmoid", "relu", "tanh", "linear"}, "loss": {"bce", "mse"}, "sparsity": {"l1", "kl"},
-	"noise": {"gaussian", "masking", "saltpepper"},
+	"noise": {"gaussian", "masking", "saltpepper", "marginalized"},
 }
 
 // completeValues registers the completions of trainFlagValues on cmd's flags.
