@@ -70,6 +70,25 @@ func CopyingIndex(digits, other SetRecon) float64 {
 	return other.Quality / digits.Quality
 }
 
+// MeanCode is the mean of the code h over the examples of ds and the
+// code's units: for a sigmoid code, its mean activation in (0, 1). It
+// shows how sparse a code is, and how a model meets inputs that are not
+// digits (a code that switches off reconstructs its decoder's bias image).
+func MeanCode(ev *eval.Evaluator, ds *data.Dataset) (float64, error) {
+	codes, _, err := ev.Codes(ds, graph.Code)
+	if err != nil {
+		return 0, errors.Wrap(err, "mean code")
+	}
+	if len(codes) == 0 {
+		return 0, errors.New("mean code: no codes")
+	}
+	var s float64
+	for _, v := range codes {
+		s += v
+	}
+	return s / float64(len(codes)), nil
+}
+
 // FilterLocality is the mean over the encoder's filters (the H columns of
 // the in×H weight matrix w) of the share of each filter's energy Σw² held
 // by its top largest-magnitude weights: 1 for pixel detectors (one pixel
@@ -347,7 +366,8 @@ func runOvercomplete(env *Env) (*Result, error) {
 			"than that mean image); the **copying index** is q(non-digits)/q(digits): 1 for the identity, ≤ 0 for a model that turns "+
 			"everything into digits. Filter locality is the mean share of each encoder filter's energy Σw² in its 10 largest weights "+
 			"(1: pixel detectors); the Jacobian columns give the singular values of ∂x̂/∂x at test digits and their effective rank "+
-			"exp(entropy of σ/Σσ) (784 for the identity).")
+			"exp(entropy of σ/Σσ) (784 for the identity). The mean code is the mean value of the code's units on the test digits and on "+
+			"the noise images (for sigmoid codes, the mean activation).")
 	nEval, nJac := 5000, 20
 	if env.Quick {
 		nEval, nJac = 500, 2
@@ -377,7 +397,7 @@ func runOvercomplete(env *Env) (*Result, error) {
 	for i := range sets {
 		cols = append(cols, "copying "+setLabel[nonDigitSets[i]])
 	}
-	cols = append(cols, "copying index (noise, shuffled)", "filter locality (top 10)", "Jacobian eff. rank", "σ₁ of ∂x̂/∂x")
+	cols = append(cols, "copying index (noise, shuffled)", "mean code: digits / noise", "filter locality (top 10)", "Jacobian eff. rank", "σ₁ of ∂x̂/∂x")
 	var rows [][]string
 	var spectra []viz.Series
 	var filterRows [][][]float64
@@ -410,6 +430,16 @@ func runOvercomplete(env *Env) (*Result, error) {
 		}
 		ci := (idx[0] + idx[1]) / 2
 		r.measure("overcomplete."+s.id+"_copying", ci)
+		r.measure("overcomplete."+s.id+"_digits_quality", dr.Quality)
+		var mc [2]float64
+		for i, ds := range []*data.Dataset{digits, sets[0]} {
+			if mc[i], err = MeanCode(run.Eval, ds); err != nil {
+				return nil, err
+			}
+		}
+		r.measure("overcomplete."+s.id+"_code_mean_digits", mc[0])
+		r.measure("overcomplete."+s.id+"_code_mean_noise", mc[1])
+		vals["code_mean_digits"], vals["code_mean_noise"] = mc[0], mc[1]
 		loc, err := FilterLocality(run.Store.Floats("enc.W"), env.TrainSet.D, s.cfg.Hidden, 10)
 		if err != nil {
 			return nil, err
@@ -429,7 +459,7 @@ func runOvercomplete(env *Env) (*Result, error) {
 		}
 		r.measure("overcomplete."+s.id+"_filter_locality", loc)
 		r.measure("overcomplete."+s.id+"_jacobian_rank", er)
-		row = append(row, f3(ci), f3(loc), fmt.Sprintf("%.1f", er), f3(s1))
+		row = append(row, f3(ci), fmt.Sprintf("%.3f / %.3f", mc[0], mc[1]), f3(loc), fmt.Sprintf("%.1f", er), f3(s1))
 		rows = append(rows, row)
 		vals["copying_index"], vals["filter_locality"], vals["jacobian_effective_rank"], vals["jacobian_sigma1"] = ci, loc, er, s1
 		vals["jacobian_singular_values"] = mean
@@ -464,6 +494,13 @@ func runOvercomplete(env *Env) (*Result, error) {
 	} else {
 		r.Intro += fmt.Sprintf("\n\nIn this run even the largest plain AE (H = %d) has copying index %.3f ≤ 0: it reconstructs noise and shuffled pixels no better than their mean image, "+
 			"so none of these models copies; the claims compare how far each is from copying.", overcompleteHidden[len(overcompleteHidden)-1], xl)
+	}
+
+	if env.Quick {
+		r.Intro += fmt.Sprintf("\n\n_Quick run: every model trains %d epochs on %d images (full runs: %d epochs on all of MNIST), so the comparisons at H = %d "+
+			"are between models early in their training (the plain AE H = %d reconstructs test digits with q = %.3f). How much an AE copies changes as it trains: "+
+			"the claims about the regularizers are about trained models._",
+			overcompleteQuickEpochs, env.TrainSet.N, overcompleteEpochs, regularizedHidden, regularizedHidden, r.Numbers["overcomplete.ae_large_digits_quality"])
 	}
 
 	// Claims.
@@ -600,10 +637,13 @@ func overcompleteRuns(env *Env) ([]RunSpec, error) {
 	return out, nil
 }
 
+// The epochs of the overcomplete experiment's AEs (full and quick runs).
+const overcompleteEpochs, overcompleteQuickEpochs = 10, 5
+
 // overcompleteModels returns the overcomplete experiment's autoencoders,
 // in table order.
 func overcompleteModels(env *Env) []ocModel {
-	epochs, quickEpochs := 10, 5
+	epochs, quickEpochs := overcompleteEpochs, overcompleteQuickEpochs
 	overcompleteHidden, regularizedHidden := overcompleteSizes(env.Quick)
 	var specs []ocModel
 	for i, h := range overcompleteHidden {

@@ -237,3 +237,37 @@ func TestCrossEntropyAndGap(t *testing.T) {
 		}
 	}
 }
+
+// TestMeanCode: a model whose code is its bias (W = 0) has that bias's
+// mean as mean code on any input; the identity's code is the input, so its
+// mean code is the set's mean pixel.
+func TestMeanCode(t *testing.T) {
+	digits, others := testSets(t, 50)
+	const h = 16
+	b := make([]float64, h)
+	var want float64
+	for i := range b {
+		b[i] = 0.05 * float64(i)
+		want += b[i] / h
+	}
+	biasOnly := handMade(t, h, make([]float64, 784*h), b, make([]float64, h*784), make([]float64, 784))
+	for _, ds := range append([]*data.Dataset{digits}, others...) {
+		if got, err := MeanCode(biasOnly, ds); err != nil || math.Abs(got-want) > 1e-12 {
+			t.Errorf("bias-only model: mean code %g (%v), want %g", got, err, want)
+		}
+	}
+	eye := make([]float64, 784*784)
+	for i := 0; i < 784; i++ {
+		eye[i*784+i] = 1
+	}
+	identity := handMade(t, 784, eye, make([]float64, 784), append([]float64(nil), eye...), make([]float64, 784))
+	for _, ds := range append([]*data.Dataset{digits}, others...) {
+		var mean float64
+		for _, v := range ds.X {
+			mean += float64(v) / float64(len(ds.X))
+		}
+		if got, err := MeanCode(identity, ds); err != nil || math.Abs(got-mean) > 1e-9 {
+			t.Errorf("identity: mean code %g (%v), want the mean pixel %g", got, err, mean)
+		}
+	}
+}
