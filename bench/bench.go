@@ -36,15 +36,25 @@ type Config struct {
 }
 
 // Configs returns the benchmark configurations, keyed by name: "ae512"
-// (784-512-784, sigmoid, BCE) and "vae" (pytorch/examples:
-// 784-400-(20,20)-400-784), both with Adam 1e-3 and batch 128.
+// (784-512-784, sigmoid, BCE), "vae" (pytorch/examples:
+// 784-400-(20,20)-400-784), and the convolutional models of --arch conv:
+// "conv" (the plain AE, 64 sigmoid code units) and "convvae" (the VAE,
+// --hidden 256 --latent 20); all with Adam 1e-3 and batch 128.
 func Configs() map[string]Config {
 	ae, _ := models.Defaults("plain")
 	ae.Hidden, ae.Activation, ae.Loss = 512, "sigmoid", "bce"
 	vae, _ := models.Defaults("vae")
+	conv, _ := models.Defaults("plain")
+	conv.Arch, conv.Hidden = "conv", 64
+	convVAE, _ := models.Defaults("vae")
+	convVAE.Arch, convVAE.Hidden = "conv", 256
 	return map[string]Config{
 		"ae512": {"ae512", "autoencoder 784-512-784, sigmoid code, sigmoid output, BCE, Adam 1e-3, batch 128", ae},
 		"vae":   {"vae", "VAE of pytorch/examples: 784-400-(20,20)-400-784, ReLU, BCE + KL, Adam 1e-3, batch 128", vae},
+		"conv": {"conv", "convolutional autoencoder (--arch conv): 1×28×28 → conv 3×3 16, pool → conv 3×3 32, pool → 64 sigmoid units → " +
+			"dense 32×7×7 → 2× transposed conv 4×4 stride 2 → 28×28, BCE, Adam 1e-3, batch 128", conv},
+		"convvae": {"convvae", "convolutional VAE (--arch conv): the conv encoder → 256 ReLU → (20, 20) → 256 ReLU → the conv decoder, " +
+			"BCE + KL, Adam 1e-3, batch 128", convVAE},
 	}
 }
 

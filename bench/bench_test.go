@@ -91,3 +91,6 @@ func TestParseThreads(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkConvFloat32(b *testing.B)    { benchStep(b, "conv", "float32") }
+func BenchmarkConvVAEFloat32(b *testing.B) { benchStep(b, "convvae", "float32") }
