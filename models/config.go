@@ -187,7 +187,7 @@ var shared = []Hyper{
 		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
 	{"layers", "encoder layer sizes from the input, comma-separated, e.g. 1000,1000,1000 (or 1000-1000-1000; replaces --hidden; the decoder mirrors them)",
 		func(c *Config) any { return &c.Layers }, func(c Config) error { _, err := ParseLayers(c.Layers); return err }},
-	{"arch", "encoder/decoder: mlp (dense layers) or conv (3×3 convolutions and 2×2 max pooling; the decoder upsamples and convolves)",
+	{"arch", "encoder/decoder: mlp (dense layers) or conv (3×3 convolutions and 2×2 max pooling; the decoder: two 4×4 transposed convolutions of stride 2)",
 		func(c *Config) any { return &c.Arch }, func(c Config) error {
 			if c.Arch == "" {
 				return nil

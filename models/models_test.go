@@ -268,8 +268,8 @@ func TestSuggest(t *testing.T) {
 
 // TestConvGradients checks the convolutional models (--arch conv, on 8×8
 // images) against central finite differences: every parameter, up to 20
-// entries each spread over it (the Gorgonia convolution, max-pooling and
-// upsampling nodes, the reshapes and the per-map bias).
+// entries each spread over it (the fused convolution, max-pooling and
+// transposed-convolution nodes of graph/ops and their per-map biases).
 func TestConvGradients(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -318,7 +318,7 @@ func TestConvShapes(t *testing.T) {
 	}
 	want := map[string][]int{"conv1.W": {16, 9}, "conv1.b": {1, 16}, "conv2.W": {32, 144}, "conv2.b": {1, 32},
 		"enc.W": {32 * 7 * 7, 10}, "enc.b": {1, 10}, "decfc.W": {10, 32 * 7 * 7}, "decfc.b": {1, 32 * 7 * 7},
-		"deconv2.W": {16, 288}, "deconv2.b": {1, 16}, "deconv1.W": {1, 144}, "deconv1.b": {1, 1}}
+		"deconv2.W": {32, 16 * 16}, "deconv2.b": {1, 16}, "deconv1.W": {16, 16}, "deconv1.b": {1, 1}}
 	if len(store.Names()) != len(want) {
 		t.Errorf("parameters %v", store.Names())
 	}

@@ -25,7 +25,7 @@ import (
 // Burda et al.'s 784-[200,200]-50 tanh is --layers 200,200 --latent 50
 // --activation tanh. With --arch conv two convolutions with max pooling
 // (conv.go) sit below the --hidden layer enc, and the decoder dec1 → decfc
-// → upsampling convolutions mirrors them.
+// → transposed convolutions mirrors them.
 //
 // With --iw-k K > 1 it is the importance-weighted autoencoder (Burda et
 // al. 2016): K samples z_k = μ + σ ⊙ ε_k per example and the loss
@@ -43,7 +43,7 @@ func init() {
 		Usage: map[string]string{
 			"hidden":     "units of the encoder's and the decoder's hidden layer",
 			"layers":     "the encoder's hidden layer sizes from the input, comma-separated (replaces --hidden; the decoder mirrors them)",
-			"arch":       "encoder/decoder: mlp, or conv (two 3×3 convolutions with max pooling below the --hidden ReLU layer; the decoder upsamples and convolves)",
+			"arch":       "encoder/decoder: mlp, or conv (two 3×3 convolutions with max pooling below the --hidden ReLU layer; the decoder: two 4×4 transposed convolutions of stride 2)",
 			"activation": "activation of the hidden layers: relu, tanh, sigmoid or linear",
 			"latent":     "size of the latent code z",
 			"beta":       "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
@@ -128,7 +128,7 @@ func iwLogWeights(b *graph.Builder, logits, x, z, eps, logVar *G.Node) *G.Node {
 // vaeDecode declares the decoder's parameters once and returns its logits
 // for each of zs: l = act(…act(z·V + c)…)·U + d, the layers dec1, dec_L,
 // …, dec2, dec mirroring the encoder's sizes (with --arch conv: dec1, then
-// the upsampling convolutions of conv.go; one z only).
+// the transposed convolutions of conv.go; one z only).
 func vaeDecode(c Config, b *graph.Builder, zs ...*G.Node) []*G.Node {
 	if c.conv() {
 		return []*G.Node{convLogits(b, b.Act("relu", b.Dense("dec1", zs[0], c.Hidden).Pre))}

@@ -390,6 +390,17 @@ func TestMaxPool2d(t *testing.T) {
 	if want := []float64{5, 0, 0, 7, 0, 0, 0, 0}; fmt.Sprint(dx) != fmt.Sprint(want) {
 		t.Errorf("∂x with ties = %v, want %v", dx, want)
 	}
+	// A NaN in a window is its maximum (a diverged layer shows), in the
+	// 2×2 path and in the general one (3×2 windows).
+	nan := math.NaN()
+	for _, q := range []Pool{p, {In: [3]int{1, 3, 4}, Kernel: [2]int{3, 2}}} {
+		pool := func(x, _, _ *G.Node, _ Conv) (*G.Node, error) { return MaxPool2d(x, q) }
+		x := []float64{1, 2, 0, 3, 4, nan, 3, 3, 1, 1, 1, 1}[:q.In[1]*q.In[2]]
+		y, dx, _, _ := runConv(t, tensor.Float64, pool, Conv{}, x, nil, nil, []float64{5, 7}, 1, nil)
+		if !math.IsNaN(y[0]) || y[1] != 3 || !(dx[5] == 5) {
+			t.Errorf("%v: NaN in the first window: y = %v, ∂x = %v", q, y, dx)
+		}
+	}
 }
 
 // TestConvKernelsThreadInvariant: the convolution, its transpose, their

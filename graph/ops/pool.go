@@ -158,6 +158,15 @@ func maxPool[T float32 | float64](y, dx, x []T, n int, g geom, dy ...T) {
 			}
 			for c := 0; c < g.c; c++ {
 				plane := src[c*g.h*g.w : (c+1)*g.h*g.w]
+				if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
+					o := img*out + c*g.grid()
+					if y != nil {
+						maxPool2x2(y[o:o+g.grid()], nil, plane, nil, g)
+					} else {
+						maxPool2x2(nil, dx[img*size+c*g.h*g.w:img*size+(c+1)*g.h*g.w], plane, dy[o:o+g.grid()], g)
+					}
+					continue
+				}
 				for oy := 0; oy < g.oh; oy++ {
 					for ox := 0; ox < g.ow; ox++ {
 						y0, x0 := oy*g.sh, ox*g.sw
@@ -182,4 +191,34 @@ func maxPool[T float32 | float64](y, dx, x []T, n int, g geom, dy ...T) {
 			}
 		}
 	})
+}
+
+// maxPool2x2 is maxPool on one map for 2×2 windows of stride 2: y gets the
+// maxima, or dx (the map's gradient, zero) dy's entries at the first
+// maxima (the same choice as the general loop).
+func maxPool2x2[T float32 | float64](y, dx, plane, dy []T, g geom) {
+	for oy := 0; oy < g.oh; oy++ {
+		r0 := plane[2*oy*g.w : (2*oy+1)*g.w]
+		r1 := plane[(2*oy+1)*g.w : (2*oy+2)*g.w]
+		for ox := 0; ox < g.ow; ox++ {
+			i := 2 * ox
+			best, at := r0[i], 2*oy*g.w+i
+			// v > best keeps the first maximum; v != v takes a NaN once met
+			// (best == best: the maximum is not a NaN yet).
+			if v := r0[i+1]; v > best || (v != v && best == best) {
+				best, at = v, at+1
+			}
+			if v := r1[i]; v > best || (v != v && best == best) {
+				best, at = v, (2*oy+1)*g.w+i
+			}
+			if v := r1[i+1]; v > best || (v != v && best == best) {
+				best, at = v, (2*oy+1)*g.w+i+1
+			}
+			if y != nil {
+				y[oy*g.ow+ox] = best
+			} else {
+				dx[at] += dy[oy*g.ow+ox]
+			}
+		}
+	}
 }
