@@ -200,6 +200,14 @@ func maxPool2x2[T float32 | float64](y, dx, plane, dy []T, g geom) {
 	for oy := 0; oy < g.oh; oy++ {
 		r0 := plane[2*oy*g.w : (2*oy+1)*g.w]
 		r1 := plane[(2*oy+1)*g.w : (2*oy+2)*g.w]
+		if y != nil { // the maxima alone: no branches (max is NaN if any is)
+			out := y[oy*g.ow : (oy+1)*g.ow]
+			for ox := range out {
+				i := 2 * ox
+				out[ox] = max(max(r0[i], r0[i+1]), max(r1[i], r1[i+1]))
+			}
+			continue
+		}
 		for ox := 0; ox < g.ow; ox++ {
 			i := 2 * ox
 			best, at := r0[i], 2*oy*g.w+i
@@ -214,11 +222,7 @@ func maxPool2x2[T float32 | float64](y, dx, plane, dy []T, g geom) {
 			if v := r1[i+1]; v > best || (v != v && best == best) {
 				best, at = v, (2*oy+1)*g.w+i+1
 			}
-			if y != nil {
-				y[oy*g.ow+ox] = best
-			} else {
-				dx[at] += dy[oy*g.ow+ox]
-			}
+			dx[at] += dy[oy*g.ow+ox]
 		}
 	}
 }
