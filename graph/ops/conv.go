@@ -86,15 +86,16 @@ func (g geom) String() string {
 // Conv2d returns the 2-D convolution (cross-correlation, as PyTorch's
 // Conv2d) of the images x (n×(C·H·W), see Conv) with the filters w
 // (O×(C·KH·KW): PyTorch's O×C×KH×KW weight, flattened) plus the bias b
-// (1×O, one per output map), as one fused node: an n×(O·OH·OW) matrix
-// (see Conv.OutSize),
+// (1×O, one per output map): an n×(O·OH·OW) matrix (see Conv.OutSize),
 //
 //	y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v] · x[n, c, i·sh − ph + u, j·sw − pw + v]
 //
-// with x zero outside the image. It runs as im2col, one matrix product
-// and a scatter; its gradient with respect to x is ConvTranspose2d's
-// kernel (built only when x is not a leaf), with respect to w one matrix
-// product.
+// with x zero outside the image. It is two fused nodes: the column matrix
+// of x (im2col, (C·KH·KW)×(n·OH·OW)), then one matrix product with w and a
+// scatter to the output plus the bias. Its gradient with respect to w is
+// one matrix product with that column matrix (kept from the forward pass);
+// with respect to x (built only when x is not a leaf) one matrix product
+// and col2im, ConvTranspose2d's kernel.
 func Conv2d(x, w, b *G.Node, p Conv) (*G.Node, error) {
 	if err := p.check(false); err != nil {
 		return nil, errors.Wrap(err, "Conv2d")
@@ -107,8 +108,13 @@ func Conv2d(x, w, b *G.Node, p Conv) (*G.Node, error) {
 	if err := convArgs("Conv2d", x, w, b, g.image(), g.kdim()); err != nil {
 		return nil, err
 	}
-	op := convOp{fusedBase: fusedBase{"conv2d", new(outBuf)}, g: g, bias: true, needDX: !isLeaf(x), sc: new(convScratch)}
-	n, err := G.ApplyOp(op, x, w, b)
+	needDX := !isLeaf(x)
+	col, err := G.ApplyOp(im2colOp{fusedBase: fusedBase{"conv2d.im2col", new(outBuf)}, g: g, needDX: needDX}, x)
+	if err != nil {
+		return nil, errors.Wrap(err, "Conv2d: im2col")
+	}
+	op := colMMOp{fusedBase: fusedBase{"conv2d", new(outBuf)}, g: g, bias: true, needDCol: needDX, sc: new(convScratch)}
+	n, err := G.ApplyOp(op, col, w, b)
 	return n, errors.Wrap(err, "Conv2d")
 }
 
@@ -122,8 +128,10 @@ func Conv2d(x, w, b *G.Node, p Conv) (*G.Node, error) {
 //
 //	y[n, o, i·sh − ph + u, j·sw − pw + v] += w[c,o,u,v] · x[n,c,i,j]
 //
-// It runs as a gather, one matrix product and col2im; its gradient with
-// respect to x is Conv2d's kernel (built only when x is not a leaf).
+// It runs as a gather, one matrix product and col2im, as one fused node.
+// Its gradient takes the column matrix of ∂y (one im2col node) to ∂x
+// (Conv2d's product and scatter, built only when x is not a leaf) and to
+// ∂w (one matrix product).
 func ConvTranspose2d(x, w, b *G.Node, p Conv) (*G.Node, error) {
 	if err := p.check(true); err != nil {
 		return nil, errors.Wrap(err, "ConvTranspose2d")
@@ -151,7 +159,7 @@ func ConvTranspose2d(x, w, b *G.Node, p Conv) (*G.Node, error) {
 	if b.Shape()[1] != out {
 		return nil, errors.Errorf("ConvTranspose2d: bias %v for %d output maps", b.Shape(), out)
 	}
-	op := convOp{fusedBase: fusedBase{"convT2d", new(outBuf)}, g: g, transpose: true, bias: true, needDX: !isLeaf(x), sc: new(convScratch)}
+	op := convTOp{fusedBase: fusedBase{"convT2d", new(outBuf)}, g: g, needDX: !isLeaf(x), sc: new(convScratch)}
 	n, err := G.ApplyOp(op, x, w, b)
 	return n, errors.Wrap(err, "ConvTranspose2d")
 }
@@ -192,148 +200,324 @@ func scratchSlice[T float32 | float64](p *any, n int) []T {
 	return s[:n]
 }
 
-// convOp is Conv2d (transpose false: images → grids) or ConvTranspose2d
-// (grids → images) with the filters w (O×K, K = kdim), with a bias
-// (arity 3) or without (arity 2, the gradient-only kernels).
-type convOp struct {
+// im2colOp: images (n×(c·h·w)) ↦ their column matrix (K×(n·P)), see
+// im2col. Its gradient is col2im.
+type im2colOp struct {
 	fusedBase
-	g         geom
-	transpose bool
-	bias      bool
-	inGrad    bool // inside a gradient: not differentiated again
-	needDX    bool
-	sc        *convScratch
+	g      geom
+	needDX bool
+	inGrad bool // inside a gradient: not differentiated again
 }
 
-func (op convOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "aezoo.%s(%p)[%v t%v b%v g%v]", op.kind, op.st, op.g, op.transpose, op.bias, op.inGrad)
+func (op im2colOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "aezoo.%s(%p)[%v g%v]", op.kind, op.st, op.g, op.inGrad)
 }
-func (op convOp) Hashcode() uint32 { return hashOf(op) }
-func (op convOp) String() string   { return fmt.Sprintf("aezoo.%s[%v]", op.kind, op.g) }
+func (op im2colOp) Hashcode() uint32 { return hashOf(op) }
+func (op im2colOp) String() string   { return fmt.Sprintf("aezoo.%s[%v]", op.kind, op.g) }
+func (op im2colOp) Arity() int       { return 1 }
+func (op im2colOp) Type() hm.Type    { return matrixType(1) }
+func (op im2colOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.kdim(), in[0].(tensor.Shape)[0] * op.g.grid()}, nil
+}
 
-func (op convOp) Arity() int {
+func (op im2colOp) Do(vals ...G.Value) (G.Value, error) {
+	a, err := denseArgs(op.kind, 1, vals)
+	if err != nil {
+		return nil, err
+	}
+	x := a[0]
+	if x.Shape()[1] != op.g.image() {
+		return nil, errors.Errorf("%s: shape %v does not fit %v", op.kind, x.Shape(), op.g)
+	}
+	n := x.Shape()[0]
+	col := op.st.get(x.Dtype(), op.g.kdim(), n*op.g.grid())
+	switch c := col.Data().(type) {
+	case []float32:
+		im2col(c, x.Data().([]float32), n, op.g)
+	case []float64:
+		im2col(c, x.Data().([]float64), n, op.g)
+	default:
+		return nil, errors.Errorf("%s: dtype %v", op.kind, x.Dtype())
+	}
+	return col, nil
+}
+
+// DiffWRT implements gorgonia.SDOp.
+func (op im2colOp) DiffWRT(inputs int) []bool { return []bool{op.needDX && !op.inGrad} }
+
+// SymDiff implements gorgonia.SDOp: ∂x = col2im(∂col).
+func (op im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.inGrad {
+		return nil, errors.Errorf("aezoo: second derivatives through %s are not supported", op.kind)
+	}
+	dx, err := G.ApplyOp(col2imOp{gradOnly{fusedBase{op.kind + ".dx", new(outBuf)}}, op.g}, grad)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%s: ∂x", op.kind)
+	}
+	return G.Nodes{dx}, nil
+}
+
+// col2imOp: a column matrix (K×(n·P)) ↦ images (n×(c·h·w)), see col2im.
+type col2imOp struct {
+	gradOnly
+	g geom
+}
+
+func (op col2imOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "aezoo.%s(%p)[%v]", op.kind, op.st, op.g) }
+func (op col2imOp) Hashcode() uint32      { return hashOf(op) }
+func (op col2imOp) Arity() int            { return 1 }
+func (op col2imOp) Type() hm.Type         { return matrixType(1) }
+func (op col2imOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{in[0].(tensor.Shape)[1] / op.g.grid(), op.g.image()}, nil
+}
+
+func (op col2imOp) Do(vals ...G.Value) (G.Value, error) {
+	a, err := denseArgs(op.kind, 1, vals)
+	if err != nil {
+		return nil, err
+	}
+	col := a[0]
+	if col.Shape()[0] != op.g.kdim() || col.Shape()[1]%op.g.grid() != 0 {
+		return nil, errors.Errorf("%s: shape %v does not fit %v", op.kind, col.Shape(), op.g)
+	}
+	n := col.Shape()[1] / op.g.grid()
+	x := op.st.get(col.Dtype(), n, op.g.image())
+	switch d := x.Data().(type) {
+	case []float32:
+		col2im(d, col.Data().([]float32), n, op.g)
+	case []float64:
+		col2im(d, col.Data().([]float64), n, op.g)
+	}
+	return x, nil
+}
+
+// colMMOp: (col, w[, b]) ↦ the grids w·col (o maps of P values per image,
+// n×(o·P)) plus the bias b of each map: Conv2d after im2col, and the ∂x
+// of ConvTranspose2d (no bias, inside its gradient).
+type colMMOp struct {
+	fusedBase
+	g        geom
+	bias     bool
+	needDCol bool
+	inGrad   bool // inside a gradient: not differentiated again
+	sc       *convScratch
+}
+
+func (op colMMOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "aezoo.%s(%p)[%v b%v g%v]", op.kind, op.st, op.g, op.bias, op.inGrad)
+}
+func (op colMMOp) Hashcode() uint32 { return hashOf(op) }
+func (op colMMOp) String() string   { return fmt.Sprintf("aezoo.%s[%v]", op.kind, op.g) }
+func (op colMMOp) Arity() int {
 	if op.bias {
 		return 3
 	}
 	return 2
 }
-func (op convOp) Type() hm.Type { return matrixType(op.Arity()) }
-
-// outCols is the columns of the output: the grids of the O maps (Conv2d),
-// or the images (ConvTranspose2d).
-func (op convOp) outCols(o int) int {
-	if op.transpose {
-		return op.g.image()
-	}
-	return o * op.g.grid()
+func (op colMMOp) Type() hm.Type { return matrixType(op.Arity()) }
+func (op colMMOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	cs, ws := in[0].(tensor.Shape), in[1].(tensor.Shape)
+	return tensor.Shape{cs[1] / op.g.grid(), ws[0] * op.g.grid()}, nil
 }
 
-func (op convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	xs, ws := in[0].(tensor.Shape), in[1].(tensor.Shape)
-	return tensor.Shape{xs[0], op.outCols(ws[0])}, nil
-}
-
-func (op convOp) Do(vals ...G.Value) (G.Value, error) {
+func (op colMMOp) Do(vals ...G.Value) (G.Value, error) {
 	a, err := denseArgs(op.kind, op.Arity(), vals)
 	if err != nil {
 		return nil, err
 	}
-	x, w := a[0], a[1]
-	n, o := x.Shape()[0], w.Shape()[0]
-	inCols := op.g.image()
-	if op.transpose {
-		inCols = o * op.g.grid()
+	col, w := a[0], a[1]
+	k, p := op.g.kdim(), op.g.grid()
+	if col.Shape()[0] != k || col.Shape()[1]%p != 0 || w.Shape()[1] != k {
+		return nil, errors.Errorf("%s: shapes col %v, w %v do not fit %v", op.kind, col.Shape(), w.Shape(), op.g)
 	}
-	if x.Shape()[1] != inCols || w.Shape()[1] != op.g.kdim() {
-		return nil, errors.Errorf("%s: shapes x %v, w %v do not fit %v", op.kind, x.Shape(), w.Shape(), op.g)
-	}
-	y := op.st.get(x.Dtype(), n, op.outCols(o))
+	n, o := col.Shape()[1]/p, w.Shape()[0]
+	y := op.st.get(col.Dtype(), n, o*p)
 	switch yd := y.Data().(type) {
 	case []float32:
 		var b []float32
 		if op.bias {
 			b = a[2].Data().([]float32)
 		}
-		convRun(op, yd, x.Data().([]float32), w.Data().([]float32), b, n, o)
+		rows := scratchSlice[float32](&op.sc.rows, o*n*p)
+		gemmSlices(false, false, o, n*p, k, w.Data().([]float32), k, col.Data().([]float32), n*p, rows, n*p)
+		scatterRows(yd, rows, b, n, o, p)
 	case []float64:
 		var b []float64
 		if op.bias {
 			b = a[2].Data().([]float64)
 		}
-		convRun(op, yd, x.Data().([]float64), w.Data().([]float64), b, n, o)
-	default:
-		return nil, errors.Errorf("%s: dtype %v", op.kind, x.Dtype())
+		rows := scratchSlice[float64](&op.sc.rows, o*n*p)
+		gemmSlices(false, false, o, n*p, k, w.Data().([]float64), k, col.Data().([]float64), n*p, rows, n*p)
+		scatterRows(yd, rows, b, n, o, p)
 	}
 	return y, nil
 }
 
-// convRun computes op on n rows of x with the filters w (o×K) and the bias
-// b (nil: none) into y.
-func convRun[T float32 | float64](op convOp, y, x, w, b []T, n, o int) {
-	g := op.g
-	k, np := g.kdim(), n*g.grid()
-	col := scratchSlice[T](&op.sc.col, k*np)
-	rows := scratchSlice[T](&op.sc.rows, o*np)
-	if !op.transpose {
-		im2col(col, x, n, g)
-		gemmSlices(false, false, o, np, k, w, k, col, np, rows, np) // rows = w·col
-		scatterRows(y, rows, b, n, o, g.grid())
-		return
-	}
-	gatherRows(rows, x, n, o, g.grid())
-	gemmSlices(true, false, k, np, o, w, k, rows, np, col, np) // col = wᵀ·rows
-	col2im(y, col, n, g)
-	if b != nil {
-		addChannelBias(y, b, n, g.c, g.h*g.w)
-	}
-}
-
 // DiffWRT implements gorgonia.SDOp.
-func (op convOp) DiffWRT(inputs int) []bool {
+func (op colMMOp) DiffWRT(inputs int) []bool {
 	if op.inGrad {
 		return make([]bool, inputs)
 	}
-	return []bool{op.needDX, true, true}
+	return []bool{op.needDCol, true, true}
 }
 
-// SymDiff implements gorgonia.SDOp. Conv2d: ∂x = ConvTranspose2d(dy; w),
-// ∂w[o,k] = Σ dy[o,·]·col(x)[k,·], ∂b[o] = Σ dy[·,o,·,·]. ConvTranspose2d:
-// ∂x = Conv2d(dy; w), ∂w[c,k] = Σ x[c,·]·col(dy)[k,·], ∂b the same sums.
-func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+// SymDiff implements gorgonia.SDOp: ∂col = wᵀ·∂y (as rows), ∂w[o,k] =
+// Σ ∂y[o,·]·col[k,·], ∂b[o] = Σ ∂y[·,o,·].
+func (op colMMOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.inGrad {
 		return nil, errors.Errorf("aezoo: second derivatives through %s are not supported", op.kind)
 	}
 	if len(inputs) != 3 {
 		return nil, errors.Errorf("%s: %d inputs", op.kind, len(inputs))
 	}
-	x, w := inputs[0], inputs[1]
-	var dx *G.Node
+	col, w := inputs[0], inputs[1]
+	var dcol *G.Node
 	var err error
-	if op.needDX {
-		adj := convOp{fusedBase: fusedBase{op.kind + ".dx", new(outBuf)}, g: op.g, transpose: !op.transpose, inGrad: true, sc: new(convScratch)}
-		if dx, err = G.ApplyOp(adj, grad, w); err != nil {
-			return nil, errors.Wrapf(err, "%s: ∂x", op.kind)
+	if op.needDCol {
+		if dcol, err = G.ApplyOp(gridTColOp{gradOnly{fusedBase{op.kind + ".dcol", new(outBuf)}}, op.g, new(convScratch)}, grad, w); err != nil {
+			return nil, errors.Wrapf(err, "%s: ∂col", op.kind)
 		}
 	}
-	img, grid := x, grad // Conv2d: the images are x, the grids ∂y
-	maps, per := output.Shape()[1]/op.g.grid(), op.g.grid()
-	if op.transpose {
-		img, grid = grad, x
-		maps, per = op.g.c, op.g.h*op.g.w
-	}
-	dw, err := G.ApplyOp(convWGradOp{gradOnly{fusedBase{op.kind + ".dW", new(outBuf)}}, op.g, new(convScratch)}, img, grid)
+	dw, err := G.ApplyOp(convWGradOp{gradOnly{fusedBase{op.kind + ".dW", new(outBuf)}}, op.g, new(convScratch)}, col, grad)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%s: ∂w", op.kind)
 	}
-	db, err := G.ApplyOp(chanSumOp{gradOnly{fusedBase{op.kind + ".db", new(outBuf)}}, maps, per}, grad)
+	db, err := G.ApplyOp(chanSumOp{gradOnly{fusedBase{op.kind + ".db", new(outBuf)}}, w.Shape()[0], op.g.grid()}, grad)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%s: ∂b", op.kind)
+	}
+	return G.Nodes{dcol, dw, db}, nil
+}
+
+// gridTColOp: (grids n×(o·P), w o×K) ↦ wᵀ·rows(grids), K×(n·P): a column
+// matrix (the ∂col of Conv2d).
+type gridTColOp struct {
+	gradOnly
+	g  geom
+	sc *convScratch
+}
+
+func (op gridTColOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "aezoo.%s(%p)[%v]", op.kind, op.st, op.g) }
+func (op gridTColOp) Hashcode() uint32      { return hashOf(op) }
+func (op gridTColOp) Arity() int            { return 2 }
+func (op gridTColOp) Type() hm.Type         { return matrixType(2) }
+func (op gridTColOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.kdim(), in[0].(tensor.Shape)[0] * op.g.grid()}, nil
+}
+
+func (op gridTColOp) Do(vals ...G.Value) (G.Value, error) {
+	a, err := denseArgs(op.kind, 2, vals)
+	if err != nil {
+		return nil, err
+	}
+	grid, w := a[0], a[1]
+	n, o, k, p := grid.Shape()[0], w.Shape()[0], op.g.kdim(), op.g.grid()
+	if grid.Shape()[1] != o*p || w.Shape()[1] != k {
+		return nil, errors.Errorf("%s: shapes %v, %v do not fit %v", op.kind, grid.Shape(), w.Shape(), op.g)
+	}
+	col := op.st.get(grid.Dtype(), k, n*p)
+	switch c := col.Data().(type) {
+	case []float32:
+		gridToCol(op.sc, c, grid.Data().([]float32), w.Data().([]float32), n, o, op.g)
+	case []float64:
+		gridToCol(op.sc, c, grid.Data().([]float64), w.Data().([]float64), n, o, op.g)
+	}
+	return col, nil
+}
+
+// gridToCol writes wᵀ·rows(grid) into col (K×(n·P)), rows(grid) being the
+// o×(n·P) gather of the grids.
+func gridToCol[T float32 | float64](sc *convScratch, col, grid, w []T, n, o int, g geom) {
+	k, np := g.kdim(), n*g.grid()
+	rows := scratchSlice[T](&sc.rows, o*np)
+	gatherRows(rows, grid, n, o, g.grid())
+	gemmSlices(true, false, k, np, o, w, k, rows, np, col, np)
+}
+
+// convTOp is ConvTranspose2d: (x, w, b) ↦ col2im(wᵀ·rows(x)) plus the
+// bias b of each output map.
+type convTOp struct {
+	fusedBase
+	g      geom
+	needDX bool
+	sc     *convScratch
+}
+
+func (op convTOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "aezoo.%s(%p)[%v]", op.kind, op.st, op.g) }
+func (op convTOp) Hashcode() uint32      { return hashOf(op) }
+func (op convTOp) String() string        { return fmt.Sprintf("aezoo.%s[%v]", op.kind, op.g) }
+func (op convTOp) Arity() int            { return 3 }
+func (op convTOp) Type() hm.Type         { return matrixType(3) }
+func (op convTOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{in[0].(tensor.Shape)[0], op.g.image()}, nil
+}
+
+func (op convTOp) Do(vals ...G.Value) (G.Value, error) {
+	a, err := denseArgs(op.kind, 3, vals)
+	if err != nil {
+		return nil, err
+	}
+	x, w := a[0], a[1]
+	n, o := x.Shape()[0], w.Shape()[0]
+	if x.Shape()[1] != o*op.g.grid() || w.Shape()[1] != op.g.kdim() {
+		return nil, errors.Errorf("%s: shapes x %v, w %v do not fit %v", op.kind, x.Shape(), w.Shape(), op.g)
+	}
+	y := op.st.get(x.Dtype(), n, op.g.image())
+	switch yd := y.Data().(type) {
+	case []float32:
+		convT(op, yd, x.Data().([]float32), w.Data().([]float32), a[2].Data().([]float32), n, o)
+	case []float64:
+		convT(op, yd, x.Data().([]float64), w.Data().([]float64), a[2].Data().([]float64), n, o)
+	default:
+		return nil, errors.Errorf("%s: dtype %v", op.kind, x.Dtype())
+	}
+	return y, nil
+}
+
+// convT computes ConvTranspose2d of the n rows of x with the filters w
+// (o×K) and the bias b into y.
+func convT[T float32 | float64](op convTOp, y, x, w, b []T, n, o int) {
+	col := scratchSlice[T](&op.sc.col, op.g.kdim()*n*op.g.grid())
+	gridToCol(op.sc, col, x, w, n, o, op.g)
+	col2im(y, col, n, op.g)
+	addChannelBias(y, b, n, op.g.c, op.g.h*op.g.w)
+}
+
+// DiffWRT implements gorgonia.SDOp.
+func (op convTOp) DiffWRT(inputs int) []bool { return []bool{op.needDX, true, true} }
+
+// SymDiff implements gorgonia.SDOp: with col = im2col(∂y) (one node),
+// ∂x = w·col as grids (Conv2d's product), ∂w[c,k] = Σ x[c,·]·col[k,·],
+// ∂b[o] = Σ ∂y[·,o,·].
+func (op convTOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != 3 {
+		return nil, errors.Errorf("%s: %d inputs", op.kind, len(inputs))
+	}
+	x, w := inputs[0], inputs[1]
+	col, err := G.ApplyOp(im2colOp{fusedBase: fusedBase{op.kind + ".im2col", new(outBuf)}, g: op.g, inGrad: true}, grad)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%s: im2col of ∂y", op.kind)
+	}
+	var dx *G.Node
+	if op.needDX {
+		mm := colMMOp{fusedBase: fusedBase{op.kind + ".dx", new(outBuf)}, g: op.g, inGrad: true, sc: new(convScratch)}
+		if dx, err = G.ApplyOp(mm, col, w); err != nil {
+			return nil, errors.Wrapf(err, "%s: ∂x", op.kind)
+		}
+	}
+	dw, err := G.ApplyOp(convWGradOp{gradOnly{fusedBase{op.kind + ".dW", new(outBuf)}}, op.g, new(convScratch)}, col, x)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%s: ∂w", op.kind)
+	}
+	db, err := G.ApplyOp(chanSumOp{gradOnly{fusedBase{op.kind + ".db", new(outBuf)}}, op.g.c, op.g.h * op.g.w}, grad)
 	if err != nil {
 		return nil, errors.Wrapf(err, "%s: ∂b", op.kind)
 	}
 	return G.Nodes{dx, dw, db}, nil
 }
 
-// convWGradOp: (images, grids) ↦ the filters' gradient Σ_{n,p}
-// grids[n,o,p]·col(images)[k,n·P+p], o×K (o: the maps of the grids).
+// convWGradOp: (col K×(n·P), grids n×(o·P)) ↦ the filters' gradient
+// rows(grids)·colᵀ, o×K.
 type convWGradOp struct {
 	gradOnly
 	g  geom
@@ -355,24 +539,22 @@ func (op convWGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, grid := a[0], a[1]
-	n, p := img.Shape()[0], op.g.grid()
-	if img.Shape()[1] != op.g.image() || grid.Shape()[0] != n || grid.Shape()[1]%p != 0 {
-		return nil, errors.Errorf("%s: shapes %v, %v do not fit %v", op.kind, img.Shape(), grid.Shape(), op.g)
+	col, grid := a[0], a[1]
+	n, k, p := grid.Shape()[0], op.g.kdim(), op.g.grid()
+	if col.Shape()[0] != k || col.Shape()[1] != n*p || grid.Shape()[1]%p != 0 {
+		return nil, errors.Errorf("%s: shapes %v, %v do not fit %v", op.kind, col.Shape(), grid.Shape(), op.g)
 	}
-	o, k, np := grid.Shape()[1]/p, op.g.kdim(), n*p
-	dw := op.st.get(img.Dtype(), o, k)
+	o, np := grid.Shape()[1]/p, n*p
+	dw := op.st.get(col.Dtype(), o, k)
 	switch d := dw.Data().(type) {
 	case []float32:
-		col, rows := scratchSlice[float32](&op.sc.col, k*np), scratchSlice[float32](&op.sc.rows, o*np)
-		im2col(col, img.Data().([]float32), n, op.g)
+		rows := scratchSlice[float32](&op.sc.rows, o*np)
 		gatherRows(rows, grid.Data().([]float32), n, o, p)
-		gemmSlices(false, true, o, k, np, rows, np, col, np, d, k) // rows·colᵀ
+		gemmSlices(false, true, o, k, np, rows, np, col.Data().([]float32), np, d, k) // rows·colᵀ
 	case []float64:
-		col, rows := scratchSlice[float64](&op.sc.col, k*np), scratchSlice[float64](&op.sc.rows, o*np)
-		im2col(col, img.Data().([]float64), n, op.g)
+		rows := scratchSlice[float64](&op.sc.rows, o*np)
 		gatherRows(rows, grid.Data().([]float64), n, o, p)
-		gemmSlices(false, true, o, k, np, rows, np, col, np, d, k)
+		gemmSlices(false, true, o, k, np, rows, np, col.Data().([]float64), np, d, k)
 	}
 	return dw, nil
 }
