@@ -10,14 +10,14 @@ import (
 // training step.
 const maxAllocPerStep = 64 << 10
 
-// TestAllocPerStep: a training step of ae512 and of vae (feed, forward,
-// backward, Adam) allocates at most 64 KiB, in float32 and float64, at 2
-// threads. Allocation counts do not depend on the machine's load.
+// TestAllocPerStep: a training step of ae512, vae and conv (feed,
+// forward, backward, Adam) allocates at most 64 KiB, in float32 and
+// float64, at 2 threads. Allocation counts do not depend on the machine's load.
 func TestAllocPerStep(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains four models for 30 steps each")
+		t.Skip("trains six models for 30 steps each")
 	}
-	for _, config := range []string{"ae512", "vae"} {
+	for _, config := range []string{"ae512", "vae", "conv"} {
 		for _, dtype := range []string{"float32", "float64"} {
 			r, err := RunOpts(config, 30, dtype, Options{Warmup: 3, DataDir: data.Testdata(), Threads: 2})
 			if err != nil {

@@ -72,7 +72,7 @@ func Names() []string {
 // ones ab.sh and torch_ref.py share.
 type Result struct {
 	Impl      string  `json:"impl"`   // "zoo"
-	Config    string  `json:"config"` // ae512, vae
+	Config    string  `json:"config"` // ae512, vae, conv, convvae
 	Dtype     string  `json:"dtype"`
 	Batch     int     `json:"batch"`
 	Steps     int     `json:"steps"`  // timed steps

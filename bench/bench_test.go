@@ -29,7 +29,7 @@ func TestGemmFLOPs(t *testing.T) {
 }
 
 func TestRunJSON(t *testing.T) {
-	for _, c := range []string{"ae512", "vae"} {
+	for _, c := range []string{"ae512", "vae", "convvae"} {
 		r, err := RunOpts(c, 3, "float32", Options{Warmup: 1, DataDir: data.Testdata()})
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,6 @@
 // Package ops holds the zoo's fused Gorgonia ops: the hot paths of its
 // models (affine layers, activations, the BCE loss, column sums of squares,
-// top-K), each one node that owns and reuses its output tensor, with its
+// top-K, 2-D convolutions, transposed convolutions and max pooling), each one node that owns and reuses its output tensor, with its
 // gradient built from ops of the same kind.
 //
 // A compiled program allocates nothing for these nodes after its first run:
