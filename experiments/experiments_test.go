@@ -488,3 +488,15 @@ func TestQuickOnOtherData(t *testing.T) {
 		t.Errorf("combined report:\n%s", md)
 	}
 }
+
+// linearRun trains the linear DAE of rank k with noise σ on ds and returns
+// the relative Frobenius errors of its decoder·encoder product and of the
+// PCA projector, both against the closed form.
+func linearRun(env *Env, label string, ds, test *data.Dataset, k int, sigma float64, epochs, batch int, lr float64) (dae, pcaErr float64, err error) {
+	sp, err := newSpectrum(float64s(ds.X), ds.N, ds.D)
+	if err != nil {
+		return 0, 0, err
+	}
+	lr2, err := linearRunOn(env, linearSpec(env, label, ds, test, k, sigma, linearTraining{noise: "gaussian", epochs: epochs, batch: batch, lr: lr}), sp, k, sigma)
+	return lr2.dae, lr2.pca, err
+}
