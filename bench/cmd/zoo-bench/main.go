@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/aezoo/aezoo/bench"
 	"github.com/aezoo/aezoo/internal/blas"
@@ -19,7 +20,19 @@ func main() {
 	dtype := flag.String("dtype", "float32", "float32 or float64")
 	dir := flag.String("data", "", "MNIST folder")
 	threads := flag.Int("threads", 0, "GOMAXPROCS and GEMM threads (default: GOMAXPROCS)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "zoo-bench: cpu profile:", err)
+			os.Exit(2)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	if err := blas.InstallFromEnv(); err != nil {
 		fmt.Fprintln(os.Stderr, "zoo-bench:", err)
 		os.Exit(2)
@@ -30,6 +43,6 @@ func main() {
 		os.Exit(1)
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
-		os.Exit(1)
+		fmt.Fprintln(os.Stderr, "zoo-bench:", err)
 	}
 }
