@@ -32,7 +32,11 @@ type Config struct {
 	Centre     bool    `json:"centre"`      // top-K: subtract a learned centre (initially the data mean) from the input
 	Noise      string  `json:"noise"`       // denoising: gaussian, masking, saltpepper
 	NoiseLevel float64 `json:"noise_level"` // σ (gaussian) or corrupted fraction
-	Latent     int     `json:"latent"`      // VAE latent size
+	Latent     int     `json:"latent"`      // VAE latent size (of z1, the lower stochastic layer, when Latent2 is set)
+	// Latent2 is the size of the VAE's second (upper) stochastic layer z2
+	// (0: one stochastic layer). The flag --latent 100,50 sets Latent and
+	// Latent2 (Burda et al.'s two-stochastic-layer model); see LatentSizes.
+	Latent2 int `json:"latent2,omitempty"`
 	// IWK is the number of importance samples per example of the VAE's
 	// training bound (0 or 1: the ELBO; K > 1: the IWAE bound).
 	IWK int `json:"iw_k,omitempty"`
@@ -194,7 +198,7 @@ var shared = []Hyper{
 			}
 			return oneOf("arch", c.Arch, "mlp", "conv")
 		}},
-	{"latent", "latent size", func(c *Config) any { return &c.Latent }, func(c Config) error { return positive("latent", c.Latent) }},
+	{"latent", "latent size", func(c *Config) any { return &latentFlag{c} }, func(c Config) error { return checkLatent(c) }},
 	{"iw-k", "importance samples per example of the training bound (1: the ELBO)", func(c *Config) any { return &c.IWK },
 		func(c Config) error { return nonNegInt("iw-k", c.IWK) }},
 }
@@ -283,6 +287,8 @@ func (h Hyper) Value(c Config) any {
 		return *p
 	case *bool:
 		return *p
+	case *latentFlag:
+		return p.Get()
 	}
 	return nil
 }
@@ -302,6 +308,8 @@ func (h Hyper) Bind(fs FlagSet, c *Config) {
 		fs.StringVar(p, h.Name, *p, h.Usage)
 	case *bool:
 		fs.BoolVar(p, h.Name, *p, h.Usage)
+	case *latentFlag:
+		bindVar(fs, p, h.Name, h.Usage)
 	}
 }
 

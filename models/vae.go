@@ -45,7 +45,7 @@ func init() {
 			"layers":     "the encoder's hidden layer sizes from the input, comma-separated (replaces --hidden; the decoder mirrors them)",
 			"arch":       "encoder/decoder: mlp, or conv (two 3×3 convolutions with max pooling below the --hidden ReLU layer; the decoder: two 4×4 transposed convolutions of stride 2)",
 			"activation": "activation of the hidden layers: relu, tanh, sigmoid or linear",
-			"latent":     "size of the latent code z",
+			"latent":     "size of the latent code z; two sizes z1,z2 (e.g. 100,50) for two stochastic layers (Burda et al.: q(z2|z1) and p(z1|z2) through two --activation layers of z2's width)",
 			"beta":       "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
 			"iw-k":       "importance samples per example: 1 trains on the ELBO, K > 1 on the IWAE bound (Burda et al.)",
 		},
@@ -60,12 +60,21 @@ func init() {
 			if c.conv() && c.IWK > 1 {
 				return errors.Errorf("--iw-k %d cannot be used with --arch conv (the IWAE bound is built for the dense VAE)", c.IWK)
 			}
+			if c.conv() && c.Latent2 > 0 {
+				return errors.Errorf("--latent %d,%d cannot be used with --arch conv (two stochastic layers are built for the dense VAE)", c.Latent, c.Latent2)
+			}
 			if c.conv() && c.Activation != "relu" {
 				return errors.Errorf("--activation %s cannot be used with --arch conv (its layers are ReLU)", c.Activation)
 			}
 			return nil
 		},
-		Declare: func(c Config, b *graph.Builder) { declareVAE(c, b, max(c.IWK, 1), false) },
+		Declare: func(c Config, b *graph.Builder) {
+			if c.Latent2 > 0 {
+				declareVAE2(c, b, max(c.IWK, 1), false)
+				return
+			}
+			declareVAE(c, b, max(c.IWK, 1), false)
+		},
 		Decoder: func(c Config, b *graph.Builder, z *G.Node) { bernoulli(b, vaeDecode(c, b, z)[0]) },
 	})
 }
