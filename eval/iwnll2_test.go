@@ -126,7 +126,7 @@ func TestTwoLayerIWNLLMatchesQuadrature(t *testing.T) {
 					s2 += r * r
 				}
 				se = append(se, math.Sqrt(v/(K-1)/K)) // sd of log(mean w) ≈ sd(w)/(√K·mean w)
-				ess = append(ess, K*K/s2)              // (Σw)²/Σw²
+				ess = append(ess, K*K/s2)             // (Σw)²/Σw²
 			}
 			return nil
 		})
