@@ -35,6 +35,9 @@ import (
 //
 // (the ½ log 2π terms of p and q cancel). K = 1 is the VAE above, whose KL
 // is the expectation over ε of log q(z|x) − log p(z).
+//
+// With --latent z1,z2 it has two stochastic layers (Burda et al.'s second
+// architecture): see vae2.go.
 func init() {
 	Register(Spec{
 		Name:   "vae",
