@@ -45,6 +45,10 @@ type Config struct {
 	// code is the last layer) and the decoder mirrors it. Empty: one layer
 	// of Hidden units. See Sizes.
 	Layers string `json:"layers,omitempty"`
+	// Layers2 lists the hidden layer sizes of q(z2|z1) from z1 for a VAE
+	// with two stochastic layers, comma-separated (p(z1|z2) mirrors them).
+	// Empty: two layers of Latent2 units (Burda et al.). See Sizes2.
+	Layers2 string `json:"layers2,omitempty"`
 	// Arch is the encoder/decoder architecture: "" or "mlp" (dense
 	// layers) or "conv" (see conv.go).
 	Arch string `json:"arch,omitempty"`
@@ -191,6 +195,11 @@ var shared = []Hyper{
 		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
 	{"layers", "encoder layer sizes from the input, comma-separated, e.g. 1000,1000,1000 (or 1000-1000-1000; replaces --hidden; the decoder mirrors them)",
 		func(c *Config) any { return &c.Layers }, func(c Config) error { _, err := ParseLayers(c.Layers); return err }},
+	{"layers2", "hidden layer sizes between the first and the second stochastic layer, comma-separated",
+		func(c *Config) any { return &c.Layers2 }, func(c Config) error {
+			_, err := parseSizes("layers2", c.Layers2)
+			return err
+		}},
 	{"arch", "encoder/decoder: mlp (dense layers) or conv (3×3 convolutions and 2×2 max pooling; the decoder: two 4×4 transposed convolutions of stride 2)",
 		func(c *Config) any { return &c.Arch }, func(c Config) error {
 			if c.Arch == "" {
@@ -210,22 +219,25 @@ const MaxLayers = 16
 // or hyphens ("1000,500" or "1000-500"; the hyphen form is a single value
 // in a `zoo sweep` axis, whose values are separated by commas), spaces
 // allowed. The empty string gives no sizes.
-func ParseLayers(s string) ([]int, error) {
+func ParseLayers(s string) ([]int, error) { return parseSizes("layers", s) }
+
+// parseSizes is ParseLayers for the flag --name.
+func parseSizes(name, s string) ([]int, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' })
 	if strings.Count(s, ",")+strings.Count(s, "-")+1 != len(parts) {
-		return nil, errors.Errorf("invalid --layers %q: want positive sizes separated by commas, such as 1000,1000,1000", s)
+		return nil, errors.Errorf("invalid --%s %q: want positive sizes separated by commas, such as 1000,1000,1000", name, s)
 	}
 	if len(parts) > MaxLayers {
-		return nil, errors.Errorf("invalid --layers %q: %d layers, at most %d", s, len(parts), MaxLayers)
+		return nil, errors.Errorf("invalid --%s %q: %d layers, at most %d", name, s, len(parts), MaxLayers)
 	}
 	sizes := make([]int, len(parts))
 	for i, p := range parts {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || n <= 0 {
-			return nil, errors.Errorf("invalid --layers %q: %q is not a positive layer size", s, strings.TrimSpace(p))
+			return nil, errors.Errorf("invalid --%s %q: %q is not a positive layer size", name, s, strings.TrimSpace(p))
 		}
 		sizes[i] = n
 	}

@@ -81,6 +81,7 @@ func gradCases() []struct {
 		{"vae/latent3,2/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.Activation = 3, 2, "tanh" })},
 		{"vae/latent3,2/beta", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.Beta = 3, 2, 0.5 })},
 		{"vae/latent3,2/iwae-k3/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.IWK, c.Activation = 3, 2, 3, "tanh" })},
+		{"vae/latent3,2/layers2=4,5,3/iwae-k2/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.Layers2, c.IWK, c.Activation = 3, 2, "4,5,3", 2, "tanh" })},
 		{"vae/latent3,2/iwae-k2/2layers/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.IWK, c.Layers, c.Activation = 3, 2, 2, "5,4", "tanh" })},
 	}
 }

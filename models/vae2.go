@@ -15,9 +15,9 @@ import (
 // 784-[100,100]-100-[50,50]-50 tanh), --latent z1,z2:
 //
 //	q(z1|x)  = N(μ1(x), σ1²(x))        the --layers (or --hidden) stack, heads mu, logvar
-//	q(z2|z1) = N(μ2(z1), σ2²(z1))      two layers of z2's width, q2.enc, q2.enc2, heads q2.mu, q2.logvar
+//	q(z2|z1) = N(μ2(z1), σ2²(z1))      the --layers2 stack (default: two layers of z2's width), q2.enc, q2.enc2, …, heads q2.mu, q2.logvar
 //	p(z2)    = N(0, I)
-//	p(z1|z2) = N(ν(z2), τ²(z2))        two layers of z2's width, p1.dec1, p1.dec2, heads p1.mu, p1.logvar
+//	p(z1|z2) = N(ν(z2), τ²(z2))        the --layers2 stack mirrored, p1.dec1, p1.dec2, …, heads p1.mu, p1.logvar
 //	p(x|z1)  = Bernoulli(sigmoid(l(z1)))  the VAE's decoder (dec1 … dec), mirroring --layers
 //
 // With z1 = μ1 + σ1 ⊙ ε1 and z2 = μ2 + σ2 ⊙ ε2 (ε fed every step, K draws
@@ -48,14 +48,28 @@ const (
 	PriorLogVar graph.Output = "prior_logvar"
 )
 
-// Sizes2 returns the hidden layer sizes of q(z2|z1), from z1: two layers
-// of z2's width (Burda et al.); p(z1|z2) mirrors them. Nil for one
-// stochastic layer.
-func (c Config) Sizes2() []int {
+// Sizes2 returns the hidden layer sizes of q(z2|z1), from z1: those of
+// Layers2 when set, else two layers of z2's width (Burda et al.);
+// p(z1|z2) mirrors them. Nil for one stochastic layer.
+func (c Config) Sizes2() ([]int, error) {
 	if c.Latent2 <= 0 {
-		return nil
+		return nil, nil
 	}
-	return []int{c.Latent2, c.Latent2}
+	s, err := parseSizes("layers2", c.Layers2)
+	if err != nil || len(s) > 0 {
+		return s, err
+	}
+	return []int{c.Latent2, c.Latent2}, nil
+}
+
+// sizes2 returns c's Sizes2, aborting the declaration on a bad --layers2
+// (Validate catches it first).
+func sizes2(b *graph.Builder, c Config) []int {
+	s, err := c.Sizes2()
+	if err != nil {
+		b.Fail(err)
+	}
+	return s
 }
 
 // q2Layer and p1Layer name the hidden layers of q(z2|z1) (from z1) and of
@@ -66,7 +80,7 @@ func p1Layer(i int) string { return "p1.dec" + strconv.Itoa(i+1) }
 // upperPosterior declares q(z2|z1): μ2 and log σ2² of every row of z1.
 func upperPosterior(c Config, b *graph.Builder, z1 *G.Node) (mu2, logVar2 *G.Node) {
 	h := z1
-	for i, units := range c.Sizes2() {
+	for i, units := range sizes2(b, c) {
 		h = b.Act(c.Activation, b.Dense(q2Layer(i), h, units).Pre)
 	}
 	return b.Dense("q2.mu", h, c.Latent2).Pre, b.Dense("q2.logvar", h, c.Latent2).Pre
@@ -75,7 +89,7 @@ func upperPosterior(c Config, b *graph.Builder, z1 *G.Node) (mu2, logVar2 *G.Nod
 // upperPrior declares p(z1|z2): ν and log τ² of every row of z2.
 func upperPrior(c Config, b *graph.Builder, z2 *G.Node) (mu, logVar *G.Node) {
 	h := z2
-	s := c.Sizes2()
+	s := sizes2(b, c)
 	for i := range s {
 		h = b.Act(c.Activation, b.Dense(p1Layer(i), h, s[len(s)-1-i]).Pre)
 	}

@@ -29,6 +29,22 @@ func logNormal(z, m, lv []float64) float64 {
 	return s
 }
 
+func sizes2OK(c Config) []int {
+	s, err := c.Sizes2()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func reversed(s []int) []int {
+	r := make([]int, len(s))
+	for i, v := range s {
+		r[len(s)-1-i] = v
+	}
+	return r
+}
+
 func (v plainVAE) stack(prefix func(int) string, sizes []int, h []float64) []float64 {
 	for i := range sizes {
 		h = v.act(v.dense(prefix(i), h))
@@ -45,13 +61,13 @@ func (v plainVAE) logWeight2(x, e1, e2 []float64) float64 {
 	for j := range z1 {
 		z1[j] = mu1[j] + math.Exp(0.5*lv1[j])*e1[j]
 	}
-	h := v.stack(q2Layer, v.c.Sizes2(), z1)
+	h := v.stack(q2Layer, sizes2OK(v.c), z1)
 	mu2, lv2 := v.dense("q2.mu", h), v.dense("q2.logvar", h)
 	z2 := make([]float64, len(mu2))
 	for j := range z2 {
 		z2[j] = mu2[j] + math.Exp(0.5*lv2[j])*e2[j]
 	}
-	h = v.stack(p1Layer, v.c.Sizes2(), z2)
+	h = v.stack(p1Layer, reversed(sizes2OK(v.c)), z2)
 	nu, lt := v.dense("p1.mu", h), v.dense("p1.logvar", h)
 	return v.logPxz(x, z1) + logNormal(z1, nu, lt) + logNormal(z2, nil, nil) - logNormal(z1, mu1, lv1) - logNormal(z2, mu2, lv2)
 }
@@ -81,20 +97,21 @@ func buildVAE2(t *testing.T, c Config, s graph.Shape, store *graph.Store, K int,
 // from the stored parameters and full Gaussian densities.
 func TestTwoLayerBoundIsTheEquation(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		layers string
-		K      int
-		iw     bool
+		name            string
+		layers, layers2 string
+		K               int
+		iw              bool
 	}{
-		{"iwae-k4", "", 4, true},
-		{"iwae-k3/layers5,4", "5,4", 3, true},
-		{"bound-k1", "", 1, true},
-		{"elbo", "", 1, false},
-		{"elbo/layers5,4", "5,4", 1, false},
+		{"iwae-k4", "", "", 4, true},
+		{"iwae-k3/layers5,4", "5,4", "", 3, true},
+		{"iwae-k2/layers2=4,5,3", "", "4,5,3", 2, true},
+		{"bound-k1", "", "", 1, true},
+		{"elbo", "", "", 1, false},
+		{"elbo/layers5,4/layers2=6", "5,4", "6", 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tiny("vae", func(c *Config) {
-				c.Latent, c.Latent2, c.IWK, c.Activation, c.Layers = 3, 2, tc.K, "tanh", tc.layers
+				c.Latent, c.Latent2, c.IWK, c.Activation, c.Layers, c.Layers2 = 3, 2, tc.K, "tanh", tc.layers, tc.layers2
 			})
 			rng := rand.New(rand.NewPCG(1, 2))
 			s := graph.Shape{In: 6, Batch: 4}
@@ -209,6 +226,8 @@ func TestLatentFlag(t *testing.T) {
 	}
 	for _, bad := range []func(c *Config){
 		func(c *Config) { c.Arch = "conv" },
+		func(c *Config) { c.Layers2 = "10,x" },
+		func(c *Config) { c.Latent2, c.Layers2 = 0, "10" }, // --layers2 with one stochastic layer
 	} {
 		c := two
 		bad(&c)
