@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aezoo/aezoo/data"
+	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/models"
 	"github.com/aezoo/aezoo/train"
 )
@@ -141,5 +142,54 @@ func TestTwoLayerVAESamples(t *testing.T) {
 	}
 	if _, err := g.Manifold(3); err == nil {
 		t.Error("a manifold over a 3-D z2 was drawn")
+	}
+}
+
+// TestTwoLayerVAEManifold: with a 2-D z2 the manifold is the grid over z2,
+// each point decoded through the mean of p(z1|z2): the same images as
+// Decode of those means.
+func TestTwoLayerVAEManifold(t *testing.T) {
+	c, _ := models.Defaults("vae")
+	c.Latent, c.Latent2, c.Hidden, c.Activation = 5, 2, 12, "tanh"
+	store := graph.NewStore()
+	const in = 10
+	if _, err := models.Build(c, graph.Shape{In: in, Batch: 4}, graph.Float64(), store, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGenerator(c, graph.Float64(), store, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := g.Manifold(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := func(i int) float64 { return math.Sqrt2 * math.Erfinv(2*(float64(i)+0.5)/3-1) }
+	var z2 [][]float64
+	for r := 0; r < 3; r++ {
+		for col := 0; col < 3; col++ {
+			z2 = append(z2, []float64{q(col), -q(r)})
+		}
+	}
+	nu, _, err := g.prior1(z2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := g.Decode(nu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 9 {
+		t.Fatalf("%d images, want 9", len(m))
+	}
+	for i := range m {
+		for p := range m[i] {
+			if m[i][p] != want[i][p] {
+				t.Fatalf("image %d pixel %d: %g, Decode(ν(z2)) gives %g", i, p, m[i][p], want[i][p])
+			}
+		}
+	}
+	if nu[0][0] == nu[8][0] {
+		t.Error("p(z1|z2)'s mean does not vary over the grid")
 	}
 }
