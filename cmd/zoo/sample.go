@@ -66,7 +66,7 @@ func newSampleCmd(a *app) *cobra.Command {
 				return errors.Errorf("model %s is not generative: it cannot decode samples from a prior", run.Config.Model)
 			}
 			if manifold != "" && run.Config.TopLatent() != 2 {
-				return usagef("--manifold needs a 2-D (top) latent space; the model in %s has %d (train it with --latent 2, or --latent N,2)", dir, run.Config.TopLatent())
+				return usagef("--manifold needs a 2-D latent space (with two stochastic layers: z2); the model in %s has %d (train it with --latent 2, or --latent N,2)", dir, run.Config.TopLatent())
 			}
 			rows, cols, channels, ok := data.GuessShape(run.In)
 			if !ok {
