@@ -28,6 +28,14 @@ const iwDecodeBatch = 500
 // ε are drawn from a generator seeded by (seed, example index), so the
 // value does not depend on the evaluator's batch size. Pixel values in
 // (0,1) are used as soft Bernoulli targets, as in the training loss.
+//
+// For a VAE with two stochastic layers (models.Config.Latent2 > 0) the
+// samples are z1_k = μ1 + σ1 ⊙ ε1_k from q(z1|x), then z2_k = μ2(z1_k) +
+// σ2(z1_k) ⊙ ε2_k from q(z2|z1_k), and the weights
+//
+//	w_k = p(x|z1_k) p(z1_k|z2_k) p(z2_k) / (q(z1_k|x) q(z2_k|z1_k))
+//
+// with p(z2) = N(0, I) (ε2 from a second generator seeded by (seed, index)).
 func (e *Evaluator) IWNLL(ds *data.Dataset, K int, seed uint64) (float64, error) {
 	nll, err := e.IWNLLPerExample(ds, K, seed)
 	if err != nil {
@@ -57,6 +65,17 @@ func (e *Evaluator) IWNLLPerExample(ds *data.Dataset, K int, seed uint64) ([]flo
 // iwEpsilon returns the K×L standard normal draws ε of example i.
 func iwEpsilon(seed uint64, i, K, L int) []float64 {
 	rng := rand.New(rand.NewPCG(seed, uint64(i)^0x1a5e))
+	eps := make([]float64, K*L)
+	for j := range eps {
+		eps[j] = rng.NormFloat64()
+	}
+	return eps
+}
+
+// iwEpsilon2 returns the K×L standard normal draws ε2 of example i (the
+// second stochastic layer's).
+func iwEpsilon2(seed uint64, i, K, L int) []float64 {
+	rng := rand.New(rand.NewPCG(seed, uint64(i)^0x2b7f_0000_0000))
 	eps := make([]float64, K*L)
 	for j := range eps {
 		eps[j] = rng.NormFloat64()
@@ -154,6 +173,10 @@ type iwDecoder struct {
 	L     int
 	slots []iwSlot
 	ll    []float64
+	// Two stochastic layers: the program is models.BuildUpper's, z holds
+	// z1 and eps2 the Bd rows of L2 draws ε2.
+	L2   int
+	eps2 []float64
 }
 
 type iwSlot struct{ ex, k int }
@@ -161,6 +184,18 @@ type iwSlot struct{ ex, k int }
 func (e *Evaluator) newIWDecoder(D, Bd, L int) (*iwDecoder, error) {
 	d := &iwDecoder{z: make([]float64, Bd*L), dummy: make([]float32, Bd*D), L: L, ll: make([]float64, Bd)}
 	fill := func(dst []float64, _ []float32, _ *rand.Rand, _ bool) { copy(dst, d.z) }
+	if L2 := e.Config.Latent2; L2 > 0 {
+		d.L2, d.eps2 = L2, make([]float64, Bd*L2)
+		fill2 := func(dst []float64, _ []float32, _ *rand.Rand, _ bool) { copy(dst, d.eps2) }
+		um, err := models.BuildUpper(e.Config, graph.Shape{In: D, Batch: Bd}, e.Dtype, e.Store, fill, fill2)
+		if err != nil {
+			return nil, errors.Wrap(err, "eval: IWNLL")
+		}
+		if d.prog, err = graph.NewEvaluator(um, graph.Logits, models.Mu2, models.LogVar2, models.PriorMu, models.PriorLogVar); err != nil {
+			return nil, errors.Wrap(err, "eval: IWNLL")
+		}
+		return d, nil
+	}
 	dm, err := models.BuildDecoder(e.Config, graph.Shape{In: D, Batch: Bd}, e.Dtype, e.Store, fill)
 	if err != nil {
 		return nil, errors.Wrap(err, "eval: IWNLL")
@@ -186,6 +221,10 @@ func (d *iwDecoder) unit(ds *data.Dataset, mu, lv []float64, lo, hi, K int, seed
 	for ex := lo; ex < hi; ex++ {
 		m, v := mu[ex*L:(ex+1)*L], lv[ex*L:(ex+1)*L]
 		eps := iwEpsilon(seed, ex, K, L)
+		var eps2 []float64
+		if d.L2 > 0 {
+			eps2 = iwEpsilon2(seed, ex, K, d.L2)
+		}
 		w := logw[ex-lo]
 		for k := 0; k < K; k++ {
 			ek := eps[k*L : (k+1)*L]
@@ -195,6 +234,11 @@ func (d *iwDecoder) unit(ds *data.Dataset, mu, lv []float64, lo, hi, K int, seed
 				z[j] = m[j] + math.Exp(0.5*v[j])*ek[j]
 				lp -= halfLog2Pi + 0.5*z[j]*z[j]
 				lq -= halfLog2Pi + 0.5*v[j] + 0.5*ek[j]*ek[j]
+			}
+			if d.L2 > 0 {
+				// log p(z1|z2) replaces log N(z1; 0, I): added by flush.
+				lp = 0
+				copy(d.eps2[len(d.slots)*d.L2:], eps2[k*d.L2:(k+1)*d.L2])
 			}
 			w[k] = lp - lq
 			d.slots = append(d.slots, iwSlot{ex, k})
@@ -214,8 +258,14 @@ func (d *iwDecoder) flush(ds *data.Dataset, lo int, logw [][]float64) error {
 		return nil
 	}
 	clear(d.z[len(d.slots)*d.L:])
+	if d.L2 > 0 {
+		clear(d.eps2[len(d.slots)*d.L2:])
+	}
 	if err := d.prog.Run(d.dummy, nil, false); err != nil {
 		return errors.Wrap(err, "eval: IWNLL: decoding")
+	}
+	if d.L2 > 0 {
+		d.addUpper(lo, logw)
 	}
 	logits, recon := d.prog.Output(graph.Logits), d.prog.Output(graph.Recon)
 	D := ds.D
@@ -237,6 +287,28 @@ func (d *iwDecoder) flush(ds *data.Dataset, lo int, logw [][]float64) error {
 	}
 	d.slots = d.slots[:0]
 	return nil
+}
+
+// addUpper adds log p(z1|z2) + log p(z2) − log q(z2|z1) to the weights of
+// the pending slots, from the outputs of models.BuildUpper's program: z2 =
+// μ2 + σ2 ⊙ ε2, p(z2) = N(0, I), p(z1|z2) = N(ν, τ²).
+func (d *iwDecoder) addUpper(lo int, logw [][]float64) {
+	L, L2 := d.L, d.L2
+	mu2, lv2 := d.prog.Output(models.Mu2), d.prog.Output(models.LogVar2)
+	nu, lt := d.prog.Output(models.PriorMu), d.prog.Output(models.PriorLogVar)
+	for r, s := range d.slots {
+		var l float64
+		for j := r * L2; j < (r+1)*L2; j++ {
+			e := d.eps2[j]
+			z2 := mu2[j] + math.Exp(0.5*lv2[j])*e
+			l += -0.5*z2*z2 + 0.5*lv2[j] + 0.5*e*e // log N(z2; 0, I) − log q(z2|z1)
+		}
+		for j := r * L; j < (r+1)*L; j++ {
+			dz := d.z[j] - nu[j]
+			l -= halfLog2Pi + 0.5*lt[j] + 0.5*dz*dz*math.Exp(-lt[j]) // log p(z1|z2)
+		}
+		logw[s.ex-lo][s.k] += l
+	}
 }
 
 // logSumExp is log Σ exp(v_i), computed stably.

@@ -32,7 +32,11 @@ type Config struct {
 	Centre     bool    `json:"centre"`      // top-K: subtract a learned centre (initially the data mean) from the input
 	Noise      string  `json:"noise"`       // denoising: gaussian, masking, saltpepper
 	NoiseLevel float64 `json:"noise_level"` // σ (gaussian) or corrupted fraction
-	Latent     int     `json:"latent"`      // VAE latent size
+	Latent     int     `json:"latent"`      // VAE latent size (of z1, the lower stochastic layer, when Latent2 is set)
+	// Latent2 is the size of the VAE's second (upper) stochastic layer z2
+	// (0: one stochastic layer). The flag --latent 100,50 sets Latent and
+	// Latent2 (Burda et al.'s two-stochastic-layer model); see LatentSizes.
+	Latent2 int `json:"latent2,omitempty"`
 	// IWK is the number of importance samples per example of the VAE's
 	// training bound (0 or 1: the ELBO; K > 1: the IWAE bound).
 	IWK int `json:"iw_k,omitempty"`
@@ -41,6 +45,10 @@ type Config struct {
 	// code is the last layer) and the decoder mirrors it. Empty: one layer
 	// of Hidden units. See Sizes.
 	Layers string `json:"layers,omitempty"`
+	// Layers2 lists the hidden layer sizes of q(z2|z1) from z1 for a VAE
+	// with two stochastic layers, comma-separated (p(z1|z2) mirrors them).
+	// Empty: two layers of Latent2 units (Burda et al.). See Sizes2.
+	Layers2 string `json:"layers2,omitempty"`
 	// Arch is the encoder/decoder architecture: "" or "mlp" (dense
 	// layers) or "conv" (see conv.go).
 	Arch string `json:"arch,omitempty"`
@@ -187,6 +195,11 @@ var shared = []Hyper{
 		func(c Config) error { return nonNeg("noise-level", c.NoiseLevel) }},
 	{"layers", "encoder layer sizes from the input, comma-separated, e.g. 1000,1000,1000 (or 1000-1000-1000; replaces --hidden; the decoder mirrors them)",
 		func(c *Config) any { return &c.Layers }, func(c Config) error { _, err := ParseLayers(c.Layers); return err }},
+	{"layers2", "hidden layer sizes between the first and the second stochastic layer, comma-separated",
+		func(c *Config) any { return &c.Layers2 }, func(c Config) error {
+			_, err := parseSizes("layers2", c.Layers2)
+			return err
+		}},
 	{"arch", "encoder/decoder: mlp (dense layers) or conv (3×3 convolutions and 2×2 max pooling; the decoder: two 4×4 transposed convolutions of stride 2)",
 		func(c *Config) any { return &c.Arch }, func(c Config) error {
 			if c.Arch == "" {
@@ -194,7 +207,7 @@ var shared = []Hyper{
 			}
 			return oneOf("arch", c.Arch, "mlp", "conv")
 		}},
-	{"latent", "latent size", func(c *Config) any { return &c.Latent }, func(c Config) error { return positive("latent", c.Latent) }},
+	{"latent", "latent size", func(c *Config) any { return &latentFlag{c} }, func(c Config) error { return checkLatent(c) }},
 	{"iw-k", "importance samples per example of the training bound (1: the ELBO)", func(c *Config) any { return &c.IWK },
 		func(c Config) error { return nonNegInt("iw-k", c.IWK) }},
 }
@@ -206,22 +219,25 @@ const MaxLayers = 16
 // or hyphens ("1000,500" or "1000-500"; the hyphen form is a single value
 // in a `zoo sweep` axis, whose values are separated by commas), spaces
 // allowed. The empty string gives no sizes.
-func ParseLayers(s string) ([]int, error) {
+func ParseLayers(s string) ([]int, error) { return parseSizes("layers", s) }
+
+// parseSizes is ParseLayers for the flag --name.
+func parseSizes(name, s string) ([]int, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' })
 	if strings.Count(s, ",")+strings.Count(s, "-")+1 != len(parts) {
-		return nil, errors.Errorf("invalid --layers %q: want positive sizes separated by commas, such as 1000,1000,1000", s)
+		return nil, errors.Errorf("invalid --%s %q: want positive sizes separated by commas, such as 1000,1000,1000", name, s)
 	}
 	if len(parts) > MaxLayers {
-		return nil, errors.Errorf("invalid --layers %q: %d layers, at most %d", s, len(parts), MaxLayers)
+		return nil, errors.Errorf("invalid --%s %q: %d layers, at most %d", name, s, len(parts), MaxLayers)
 	}
 	sizes := make([]int, len(parts))
 	for i, p := range parts {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || n <= 0 {
-			return nil, errors.Errorf("invalid --layers %q: %q is not a positive layer size", s, strings.TrimSpace(p))
+			return nil, errors.Errorf("invalid --%s %q: %q is not a positive layer size", name, s, strings.TrimSpace(p))
 		}
 		sizes[i] = n
 	}
@@ -283,6 +299,8 @@ func (h Hyper) Value(c Config) any {
 		return *p
 	case *bool:
 		return *p
+	case *latentFlag:
+		return p.Get()
 	}
 	return nil
 }
@@ -302,6 +320,8 @@ func (h Hyper) Bind(fs FlagSet, c *Config) {
 		fs.StringVar(p, h.Name, *p, h.Usage)
 	case *bool:
 		fs.BoolVar(p, h.Name, *p, h.Usage)
+	case *latentFlag:
+		bindVar(fs, p, h.Name, h.Usage)
 	}
 }
 

@@ -63,3 +63,14 @@ func Example_customPenalty() {
 	// penalty > 0: true
 	// registered by: github.com/aezoo/aezoo/models_test
 }
+
+// The --latent flag takes one size (one stochastic layer) or two (z1,z2:
+// Burda et al.'s two-stochastic-layer VAE).
+func ExampleParseLatent() {
+	c, _ := models.Defaults("vae")
+	c.Latent, c.Latent2, _ = models.ParseLatent("100,50")
+	c.Layers, c.Activation = "100,100", "tanh"
+	q2, _ := c.Sizes2()
+	fmt.Println(c.LatentSizes(), c.TopLatent(), q2)
+	// Output: [100 50] 50 [50 50]
+}

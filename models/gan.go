@@ -6,6 +6,7 @@ import (
 	"github.com/aezoo/aezoo/graph"
 	"github.com/aezoo/aezoo/graph/ops"
 	"github.com/aezoo/aezoo/losses"
+	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -33,8 +34,14 @@ func init() {
 			"latent": "size of the generator's input z ~ N(0, I)",
 		},
 		Defaults: Config{Hidden: 400, Activation: "relu", Loss: "bce", Latent: 20},
-		Declare:  ganDiscriminatorStep,
-		Decoder:  func(c Config, b *graph.Builder, z *G.Node) { bernoulli(b, ganGenerator(b, c, z)) },
+		Check: func(c Config) error {
+			if c.Latent2 > 0 {
+				return errors.Errorf("invalid --latent %d,%d: the gan takes one latent size", c.Latent, c.Latent2)
+			}
+			return nil
+		},
+		Declare: ganDiscriminatorStep,
+		Decoder: func(c Config, b *graph.Builder, z *G.Node) { bernoulli(b, ganGenerator(b, c, z)) },
 		Players: []Player{
 			{Name: "discriminator", Prefix: "disc.", Declare: ganDiscriminatorStep, Beta1: 0.5},
 			{Name: "generator", Prefix: "gen.", Declare: ganGeneratorStep, Beta1: 0.5},

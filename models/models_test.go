@@ -76,6 +76,13 @@ func gradCases() []struct {
 		{"contractive/layers", tiny("contractive", func(c *Config) { c.Layers, c.Lambda = "5,4,3", 0.7 })},
 		{"contractive/layers/tied/tanh", tiny("contractive", func(c *Config) { c.Layers, c.Tied, c.Activation, c.Lambda = "5,3", true, "tanh", 0.7 })},
 		{"vae/layers", tiny("vae", func(c *Config) { c.Layers, c.Latent = "5,4", 2 })},
+		// Two stochastic layers (--latent z1,z2): the ELBO with the one-sample
+		// KL, a β-VAE, and the IWAE bound.
+		{"vae/latent3,2/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.Activation = 3, 2, "tanh" })},
+		{"vae/latent3,2/beta", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.Beta = 3, 2, 0.5 })},
+		{"vae/latent3,2/iwae-k3/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.IWK, c.Activation = 3, 2, 3, "tanh" })},
+		{"vae/latent3,2/layers2=4,5,3/iwae-k2/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.Layers2, c.IWK, c.Activation = 3, 2, "4,5,3", 2, "tanh" })},
+		{"vae/latent3,2/iwae-k2/2layers/tanh", tiny("vae", func(c *Config) { c.Latent, c.Latent2, c.IWK, c.Layers, c.Activation = 3, 2, 2, "5,4", "tanh" })},
 	}
 }
 

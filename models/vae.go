@@ -35,17 +35,21 @@ import (
 //
 // (the ½ log 2π terms of p and q cancel). K = 1 is the VAE above, whose KL
 // is the expectation over ε of log q(z|x) − log p(z).
+//
+// With --latent z1,z2 it has two stochastic layers (Burda et al.'s second
+// architecture): see vae2.go.
 func init() {
 	Register(Spec{
 		Name:   "vae",
 		Doc:    "variational autoencoder: z = μ + σ·ε, BCE + β·KL to N(0, I) (--iw-k K: the IWAE bound); sample from the prior",
-		Hypers: []string{"hidden", "layers", "arch", "activation", "latent", "beta", "iw-k"},
+		Hypers: []string{"hidden", "layers", "arch", "activation", "latent", "layers2", "beta", "iw-k"},
 		Usage: map[string]string{
 			"hidden":     "units of the encoder's and the decoder's hidden layer",
 			"layers":     "the encoder's hidden layer sizes from the input, comma-separated (replaces --hidden; the decoder mirrors them)",
 			"arch":       "encoder/decoder: mlp, or conv (two 3×3 convolutions with max pooling below the --hidden ReLU layer; the decoder: two 4×4 transposed convolutions of stride 2)",
 			"activation": "activation of the hidden layers: relu, tanh, sigmoid or linear",
-			"latent":     "size of the latent code z",
+			"latent":     "size of the latent code z; two sizes z1,z2 (e.g. 100,50) for two stochastic layers (Burda et al.; q(z2|z1) and p(z1|z2) through the --layers2 stack)",
+			"layers2":    "two stochastic layers: the hidden layer sizes of q(z2|z1) from z1, comma-separated (p(z1|z2) mirrors them; default: two layers of z2's size, Burda's)",
 			"beta":       "weight β of KL(q(z|x) ‖ N(0, I)) (1: the ELBO; β-VAE otherwise)",
 			"iw-k":       "importance samples per example: 1 trains on the ELBO, K > 1 on the IWAE bound (Burda et al.)",
 		},
@@ -60,12 +64,24 @@ func init() {
 			if c.conv() && c.IWK > 1 {
 				return errors.Errorf("--iw-k %d cannot be used with --arch conv (the IWAE bound is built for the dense VAE)", c.IWK)
 			}
+			if c.Layers2 != "" && c.Latent2 == 0 {
+				return errors.Errorf("--layers2 %q needs two stochastic layers (--latent z1,z2)", c.Layers2)
+			}
+			if c.conv() && c.Latent2 > 0 {
+				return errors.Errorf("--latent %d,%d cannot be used with --arch conv (two stochastic layers are built for the dense VAE)", c.Latent, c.Latent2)
+			}
 			if c.conv() && c.Activation != "relu" {
 				return errors.Errorf("--activation %s cannot be used with --arch conv (its layers are ReLU)", c.Activation)
 			}
 			return nil
 		},
-		Declare: func(c Config, b *graph.Builder) { declareVAE(c, b, max(c.IWK, 1), false) },
+		Declare: func(c Config, b *graph.Builder) {
+			if c.Latent2 > 0 {
+				declareVAE2(c, b, max(c.IWK, 1), false)
+				return
+			}
+			declareVAE(c, b, max(c.IWK, 1), false)
+		},
 		Decoder: func(c Config, b *graph.Builder, z *G.Node) { bernoulli(b, vaeDecode(c, b, z)[0]) },
 	})
 }

@@ -59,7 +59,7 @@ func TestCLI(t *testing.T) {
 		// Help for every command.
 		{"help", []string{"help"}, 0, []string{"Usage:", "train", "bench", "version", "completion"}, nil},
 		{"help train plain", []string{"help", "train", "plain"}, 0, []string{"Training flags:", "Model flags (plain):", "--hidden int", "Global flags:", "--threads"}, nil},
-		{"help train vae", []string{"train", "vae", "--help"}, 0, []string{"Model flags (vae):", "--latent int", "--beta float"}, nil},
+		{"help train vae", []string{"train", "vae", "--help"}, 0, []string{"Model flags (vae):", "--latent sizes", "--layers2 string", "--beta float"}, nil},
 		{"help sweep sparse", []string{"help", "sweep", "sparse"}, 0, []string{"zoo sweep sparse KEY=V1,V2", "Launcher flags:", "Training flags:", "Model flags (sparse):", "--lambda float"}, nil},
 		{"help sweep status", []string{"sweep", "status", "--help"}, 0, []string{"Usage:\n  zoo sweep status DIR", "--json"}, nil},
 

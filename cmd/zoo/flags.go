@@ -255,6 +255,10 @@ func (a *app) flagError(cmd *cobra.Command, err error) error {
 				want = "a number"
 			case "bool":
 				want = "true or false, written --" + m[2] + "=false"
+			case "sizes": // --latent: the parser's reason
+				if _, why, ok := strings.Cut(msg, " flag: "); ok {
+					return usagef("invalid value %q for --%s: %s", m[1], m[2], why)
+				}
 			}
 		}
 		return usagef("invalid value %q for --%s: want %s", m[1], m[2], want)

@@ -30,6 +30,8 @@ func newSampleCmd(a *app) *cobra.Command {
 		Use:   "sample DIR [--n 64] [--out FILE] [--interpolate FILE] [--manifold FILE]",
 		Short: "draw images from a trained VAE's prior (also interpolations, manifold)",
 		Long: "Draw images from the prior of a trained generative model (vae) in the run folder DIR.\n" +
+			"A VAE with two stochastic layers (--latent z1,z2) is sampled ancestrally: z2 ~ N(0, I), z1 ~ p(z1|z2), x the mean of p(x|z1);\n" +
+			"its manifold is over z2 (--latent N,2), decoded through the mean of p(z1|z2).\n" +
 			"Images are PNG or JPEG, after the file's extension (.png, .jpg, .jpeg).",
 		Example:           "  zoo sample runs/vae --n 100\n  zoo sample runs/vae2 --manifold runs/vae2/manifold.png",
 		Args:              a.positional(1, 1, "run folder (want exactly one run folder)"),
@@ -63,8 +65,8 @@ func newSampleCmd(a *app) *cobra.Command {
 			if spec.Decoder == nil {
 				return errors.Errorf("model %s is not generative: it cannot decode samples from a prior", run.Config.Model)
 			}
-			if manifold != "" && run.Config.Latent != 2 {
-				return usagef("--manifold needs a 2-D latent space; the model in %s has %d (train it with --latent 2)", dir, run.Config.Latent)
+			if manifold != "" && run.Config.TopLatent() != 2 {
+				return usagef("--manifold needs a 2-D latent space (with two stochastic layers: z2); the model in %s has %d (train it with --latent 2, or --latent N,2)", dir, run.Config.TopLatent())
 			}
 			rows, cols, channels, ok := data.GuessShape(run.In)
 			if !ok {

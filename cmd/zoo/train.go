@@ -49,6 +49,7 @@ func newTrainCmd(a *app) *cobra.Command {
 			"`zoo help train MODEL` lists the model's own flags.",
 		Example: "  zoo train plain --out runs/plain --epochs 5\n" +
 			"  zoo train --epochs 20 vae --latent 2 --out runs/vae2\n" +
+			"  zoo train vae --latent 100,50 --layers 100,100 --activation tanh --iw-k 5 --batch 20 --out runs/iwae2\n" +
 			"  zoo train --resume runs/plain --epochs 10",
 		Args: a.positional(0, 1, "MODEL"),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
