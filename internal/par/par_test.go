@@ -42,3 +42,14 @@ func TestGrain(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkForOverhead is the cost of one For call that hands out
+// GOMAXPROCS chunks of almost no work (the hand-off alone).
+func BenchmarkForOverhead(b *testing.B) {
+	procs := runtime.GOMAXPROCS(0)
+	var sink atomic.Int64
+	b.ReportAllocs()
+	for range b.N {
+		For(procs, 1, func(c, lo, hi int) { sink.Add(int64(hi - lo)) })
+	}
+}
