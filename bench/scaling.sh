@@ -12,7 +12,11 @@
 # Environment: THREADS="2 8 16" (spaces or commas) ROUNDS=3 STEPS=200
 # CONFIGS="ae512 vae" DTYPE=float32 MODES="off on" — a mode is a split mode
 # (off, on, auto) optionally followed by knobs, e.g. "on:mflop=8",
-# "auto:min=8" (AEZOO_GEMM_SPLIT_MIN_MFLOP, AEZOO_GEMM_SPLIT_MIN_THREADS).
+# "auto:min=8", "off:tt=20" (AEZOO_GEMM_SPLIT_MIN_MFLOP,
+# AEZOO_GEMM_SPLIT_MIN_THREADS, OPENBLAS_THREAD_TIMEOUT; knobs joined by
+# commas: "on:mflop=8,min=2"). PROFILE_DIR=DIR writes a CPU profile of
+# every first-round run to DIR/CONFIG-THREADS-MODE.prof (read it with
+# `go tool pprof bin/zoo-bench FILE` where Go is).
 # $ZOO_BENCH names a prebuilt zoo-bench, $AEZOO_DATA the MNIST folder.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -41,19 +45,23 @@ echo "# $(uname -srm), nproc $(nproc), cpu:$(grep -m1 'model name' /proc/cpuinfo
 echo "# threads: $THREADS, modes: $MODES, configs: $CONFIGS, $DTYPE, steps: $STEPS, rounds: $ROUNDS"
 echo "# OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-} OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-}"
 start=$SECONDS
-run() { # run MODE CONFIG THREADS: one zoo-bench, one tagged JSON line
-	local mode=${1%%:*} knobs= min= mflop=
+run() { # run MODE CONFIG THREADS ROUND: one zoo-bench, one tagged JSON line
+	local mode=${1%%:*} knobs= min= mflop= tt=${OPENBLAS_THREAD_TIMEOUT:-} prof=()
 	[ "$1" != "$mode" ] && knobs=${1#*:}
 	for kv in ${knobs//,/ }; do
 		case $kv in
-		min=*) min=${kv#min=} ;; mflop=*) mflop=${kv#mflop=} ;;
-		*) echo "scaling.sh: unknown knob $kv in mode $1 (want min=N, mflop=F)" >&2; exit 2 ;;
+		min=*) min=${kv#min=} ;; mflop=*) mflop=${kv#mflop=} ;; tt=*) tt=${kv#tt=} ;;
+		*) echo "scaling.sh: unknown knob $kv in mode $1 (want min=N, mflop=F, tt=N)" >&2; exit 2 ;;
 		esac
 	done
+	if [ -n "${PROFILE_DIR:-}" ] && [ "$4" = 1 ]; then
+		mkdir -p "$PROFILE_DIR"
+		prof=(-cpuprofile "$PROFILE_DIR/$2-$3-${1//[:,=]/_}.prof")
+	fi
 	local line
 	line=$(GOMAXPROCS=$3 OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$3 AEZOO_GEMM_SPLIT=$mode \
-		AEZOO_GEMM_SPLIT_MIN_THREADS=$min AEZOO_GEMM_SPLIT_MIN_MFLOP=$mflop \
-		"$BIN" -config "$2" -dtype "$DTYPE" -steps "$STEPS" -data "$DATA" -threads "$3")
+		AEZOO_GEMM_SPLIT_MIN_THREADS=$min AEZOO_GEMM_SPLIT_MIN_MFLOP=$mflop OPENBLAS_THREAD_TIMEOUT=$tt \
+		"$BIN" -config "$2" -dtype "$DTYPE" -steps "$STEPS" -data "$DATA" -threads "$3" "${prof[@]}")
 	echo "{\"mode\":\"$1\",${line#\{}" | tee -a "$OUT"
 }
 for r in $(seq 1 "$ROUNDS"); do
@@ -61,7 +69,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) -eq 0 ]; then order=$(echo $MODES | tr ' ' '\n' | tac | tr '\n' ' '); fi
 	for T in $THREADS; do
 		for c in $CONFIGS; do
-			for m in $order; do run "$m" "$c" "$T"; done
+			for m in $order; do run "$m" "$c" "$T" "$r"; done
 		done
 	done
 done
