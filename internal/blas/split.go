@@ -5,9 +5,9 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/pkg/errors"
 )
 
@@ -223,7 +223,7 @@ func roundUp(v, align, max int) int {
 }
 
 // splitGemm runs one product as a grid of single-threaded OpenBLAS calls
-// on concurrent goroutines; block (r, c) covers C's rows [r·bm, …) and
+// on concurrent goroutines (par.For's, one block per chunk); block (r, c) covers C's rows [r·bm, …) and
 // columns [c·bn, …). call computes the block with the given rows, columns
 // and element offsets of A, B and C.
 func splitGemm(tA, tB bool, m, n, k, lda, ldb, ldc, align int, call func(bm, bn, offA, offB, offC int)) bool {
@@ -246,15 +246,6 @@ func splitGemm(tA, tB bool, m, n, k, lda, ldb, ldc, align int, call func(bm, bn,
 		}
 		call(rows, cols, offA, offB, i0*ldc+j0)
 	}
-	var wg sync.WaitGroup
-	wg.Add(blocks - 1)
-	for b := 1; b < blocks; b++ {
-		go func() {
-			defer wg.Done()
-			run(b)
-		}()
-	}
-	run(0)
-	wg.Wait()
+	par.For(blocks, 1, func(b, _, _ int) { run(b) })
 	return true
 }
