@@ -12,9 +12,9 @@
 # Environment: THREADS="2 8 16" (spaces or commas) ROUNDS=3 STEPS=200
 # CONFIGS="ae512 vae" DTYPE=float32 MODES="off on" — a mode is a split mode
 # (off, on, auto) optionally followed by knobs, e.g. "on:mflop=8",
-# "auto:min=8", "off:tt=20" (AEZOO_GEMM_SPLIT_MIN_MFLOP,
-# AEZOO_GEMM_SPLIT_MIN_THREADS, OPENBLAS_THREAD_TIMEOUT; knobs joined by
-# commas: "on:mflop=8,min=2"). PROFILE_DIR=DIR writes a CPU profile of
+# "auto:min=8", "off:tt=20", "on:spin=50" (AEZOO_GEMM_SPLIT_MIN_MFLOP,
+# AEZOO_GEMM_SPLIT_MIN_THREADS, OPENBLAS_THREAD_TIMEOUT, AEZOO_PAR_SPIN_US;
+# knobs joined by commas: "on:mflop=8,spin=50"). PROFILE_DIR=DIR writes a CPU profile of
 # every first-round run to DIR/CONFIG-THREADS-MODE.prof (read it with
 # `go tool pprof bin/zoo-bench FILE` where Go is).
 # $ZOO_BENCH names a prebuilt zoo-bench, $AEZOO_DATA the MNIST folder.
@@ -46,12 +46,13 @@ echo "# threads: $THREADS, modes: $MODES, configs: $CONFIGS, $DTYPE, steps: $STE
 echo "# OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-} OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-}"
 start=$SECONDS
 run() { # run MODE CONFIG THREADS ROUND: one zoo-bench, one tagged JSON line
-	local mode=${1%%:*} knobs= min= mflop= tt=${OPENBLAS_THREAD_TIMEOUT:-} prof=()
+	local mode=${1%%:*} knobs= min= mflop= tt=${OPENBLAS_THREAD_TIMEOUT:-} spin=${AEZOO_PAR_SPIN_US:-} prof=()
 	[ "$1" != "$mode" ] && knobs=${1#*:}
 	for kv in ${knobs//,/ }; do
 		case $kv in
 		min=*) min=${kv#min=} ;; mflop=*) mflop=${kv#mflop=} ;; tt=*) tt=${kv#tt=} ;;
-		*) echo "scaling.sh: unknown knob $kv in mode $1 (want min=N, mflop=F, tt=N)" >&2; exit 2 ;;
+		spin=*) spin=${kv#spin=} ;;
+		*) echo "scaling.sh: unknown knob $kv in mode $1 (want min=N, mflop=F, tt=N, spin=US)" >&2; exit 2 ;;
 		esac
 	done
 	if [ -n "${PROFILE_DIR:-}" ] && [ "$4" = 1 ]; then
@@ -60,7 +61,7 @@ run() { # run MODE CONFIG THREADS ROUND: one zoo-bench, one tagged JSON line
 	fi
 	local line
 	line=$(GOMAXPROCS=$3 OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$3 AEZOO_GEMM_SPLIT=$mode \
-		AEZOO_GEMM_SPLIT_MIN_THREADS=$min AEZOO_GEMM_SPLIT_MIN_MFLOP=$mflop OPENBLAS_THREAD_TIMEOUT=$tt \
+		AEZOO_GEMM_SPLIT_MIN_THREADS=$min AEZOO_GEMM_SPLIT_MIN_MFLOP=$mflop OPENBLAS_THREAD_TIMEOUT=$tt AEZOO_PAR_SPIN_US=$spin \
 		"$BIN" -config "$2" -dtype "$DTYPE" -steps "$STEPS" -data "$DATA" -threads "$3" "${prof[@]}")
 	echo "{\"mode\":\"$1\",${line#\{}" | tee -a "$OUT"
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/pkg/errors"
 
 	"github.com/viterin/vek"
@@ -57,13 +58,20 @@ func Install(kernel string) error {
 // kernel is Auto and the error says why, for the caller to report.
 //
 // It also sets the split of OpenBLAS's products from $AEZOO_GEMM_SPLIT and
-// its knobs (SplitFromEnv); on an error there the split options are the
-// defaults and the error says why.
+// its knobs (SplitFromEnv) and the spin of the parallel loops' idle
+// workers from $AEZOO_PAR_SPIN_US (par.SpinFromEnv); on an error there
+// those are the defaults and the error says why.
 func InstallFromEnv() error {
 	if err := Install(os.Getenv(EnvKernel)); err != nil {
 		_ = Set(Auto)
 		return errors.Wrap(err, EnvKernel)
 	}
+	spin, err := par.SpinFromEnv()
+	if err != nil {
+		par.SetSpin(0)
+		return err
+	}
+	par.SetSpin(spin)
 	o, err := SplitFromEnv()
 	if err != nil {
 		_ = SetSplit(SplitOptions{})

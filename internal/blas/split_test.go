@@ -299,3 +299,20 @@ func TestGrid(t *testing.T) {
 		t.Errorf("a 2 MFLOP product is split into %d blocks", gm*gn)
 	}
 }
+
+// TestInstallFromEnvBadSettings: a bad split or spin setting is a one-line
+// error naming the variable, and the defaults stay in force.
+func TestInstallFromEnvBadSettings(t *testing.T) {
+	defer restoreSplit()
+	for _, env := range [][2]string{{EnvSplit, "sideways"}, {EnvSplitMinThreads, "-2"}, {EnvSplitMinMFLOP, "x"}, {"AEZOO_PAR_SPIN_US", "-5"}} {
+		t.Setenv(env[0], env[1])
+		err := InstallFromEnv()
+		if err == nil || !strings.Contains(err.Error(), env[0]) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s=%q: InstallFromEnv() = %v, want a one-line error naming it", env[0], env[1], err)
+		}
+		if o, _ := Split(); o != (SplitOptions{}).withDefaults() {
+			t.Errorf("%s=%q: split options %+v after the error, want the defaults", env[0], env[1], o)
+		}
+		t.Setenv(env[0], "")
+	}
+}
