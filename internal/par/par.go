@@ -59,11 +59,12 @@ func (j *job) run() {
 
 var (
 	poolMu  sync.Mutex
-	started int          // workers started
-	queue   chan *job    // jobs offered to the workers
-	spinNs  atomic.Int64 // how long an idle worker spins before it sleeps
-	spinSet atomic.Bool  // SetSpin or the environment has set spinNs
-	spinEnv sync.Once    // reads $AEZOO_PAR_SPIN_US once
+	started int                     // workers started (under poolMu)
+	running atomic.Int32            // started, for the check without the lock
+	queue   = make(chan *job, 1024) // jobs offered to the workers
+	spinNs  atomic.Int64            // how long an idle worker spins before it sleeps
+	spinSet atomic.Bool             // SetSpin or the environment has set spinNs
+	spinEnv sync.Once               // reads $AEZOO_PAR_SPIN_US once
 )
 
 // EnvSpin is the environment variable read (once, at the first loop that
@@ -103,14 +104,15 @@ func ensureWorkers(k int) {
 			}
 		}
 	})
+	if int(running.Load()) >= k {
+		return
+	}
 	poolMu.Lock()
 	defer poolMu.Unlock()
-	if queue == nil {
-		queue = make(chan *job, 1024)
-	}
 	for ; started < k; started++ {
 		go worker(queue)
 	}
+	running.Store(int32(started))
 }
 
 // worker runs the chunks of the jobs it receives; between jobs it spins
