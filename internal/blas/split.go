@@ -86,6 +86,11 @@ var (
 	// splitting is whether OpenBLAS's products are split now (and
 	// OpenBLAS runs on one thread).
 	splitting atomic.Bool
+	// splitBlocks is the most blocks a product is split into: the thread
+	// count when the split was decided. It is fixed then, like OpenBLAS's
+	// own thread count, so the blocks — and so the results — do not change
+	// when GOMAXPROCS alone changes.
+	splitBlocks atomic.Int32
 )
 
 // SetSplit sets how OpenBLAS's products use the threads (see
@@ -163,6 +168,7 @@ func applyThreads() {
 	n := threadCount()
 	s := currentSplit()
 	split := o != nil && (s.Mode == SplitOn || (s.Mode == SplitAuto && n >= s.MinThreads))
+	splitBlocks.Store(int32(n))
 	splitting.Store(split)
 	if o != nil && o.setThreads != nil {
 		if split {
@@ -227,7 +233,7 @@ func roundUp(v, align, max int) int {
 // columns [c·bn, …). call computes the block with the given rows, columns
 // and element offsets of A, B and C.
 func splitGemm(tA, tB bool, m, n, k, lda, ldb, ldc, align int, call func(bm, bn, offA, offB, offC int)) bool {
-	gm, gn, bm, bn := grid(m, n, k, threadCount(), align, currentSplit().MinBlockFLOPs)
+	gm, gn, bm, bn := grid(m, n, k, int(splitBlocks.Load()), align, currentSplit().MinBlockFLOPs)
 	blocks := gm * gn
 	if blocks < 2 {
 		return false

@@ -316,3 +316,27 @@ func TestInstallFromEnvBadSettings(t *testing.T) {
 		t.Setenv(env[0], "")
 	}
 }
+
+// TestSplitBlocksFixedBySetThreads: the blocks follow the thread count of
+// SetThreads, not GOMAXPROCS, so changing GOMAXPROCS alone (as some
+// thread-invariance tests do) gives the same bits, as OpenBLAS's own
+// thread count did.
+func TestSplitBlocksFixedBySetThreads(t *testing.T) {
+	defer Set(Auto)
+	defer restoreSplit()
+	needOpenBLAS(t)
+	if err := SetSplit(SplitOptions{Mode: SplitOn}); err != nil {
+		t.Fatal(err)
+	}
+	SetThreads(8)
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	c := benchProducts[0]
+	one := runProduct(c, 1)
+	for _, procs := range []int{2, 3, 4, 8} {
+		runtime.GOMAXPROCS(procs)
+		if got := runProduct(c, 1); !sameBits(got, one) {
+			t.Errorf("GOMAXPROCS %d: not the same bits as GOMAXPROCS 1 at the same SetThreads", procs)
+		}
+	}
+}
