@@ -71,14 +71,19 @@ func Names() []string {
 // Result is the outcome of one benchmark run. The JSON field names are the
 // ones ab.sh and torch_ref.py share.
 type Result struct {
-	Impl      string  `json:"impl"`   // "zoo"
-	Config    string  `json:"config"` // ae512, vae, conv, convvae
-	Dtype     string  `json:"dtype"`
-	Batch     int     `json:"batch"`
-	Steps     int     `json:"steps"`  // timed steps
-	Warmup    int     `json:"warmup"` // untimed steps before them
-	Threads   int     `json:"threads"`
-	GEMM      string  `json:"gemm"` // the matrix-product kernel in use
+	Impl    string `json:"impl"`   // "zoo"
+	Config  string `json:"config"` // ae512, vae, conv, convvae
+	Dtype   string `json:"dtype"`
+	Batch   int    `json:"batch"`
+	Steps   int    `json:"steps"`  // timed steps
+	Warmup  int    `json:"warmup"` // untimed steps before them
+	Threads int    `json:"threads"`
+	// GEMM names the matrix-product kernel in use, with "+split" when
+	// OpenBLAS's products are split into blocks on goroutines
+	// (blas.SplitOptions); GEMMSplit is the split setting:
+	// "MODE min_threads=N min_mflop=F" (MODE auto, off or on).
+	GEMM      string  `json:"gemm"`
+	GEMMSplit string  `json:"gemm_split"`
 	Seconds   float64 `json:"seconds"`
 	MsPerStep float64 `json:"ms_per_step"`
 	// SamplesPerS is examples trained per second (Batch·Steps/Seconds).
@@ -174,7 +179,7 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 	}
 	r := Result{
 		Impl: "zoo", Config: config, Dtype: dt.String(), Batch: Batch, Steps: steps, Warmup: o.Warmup,
-		Threads: runtime.GOMAXPROCS(0), GEMM: blas.Name(),
+		Threads: runtime.GOMAXPROCS(0), GEMM: blas.Name(), GEMMSplit: splitSetting(),
 	}
 	if err := gemmBound(&r, tr); err != nil { // the last warm-up step
 		return Result{}, err
@@ -215,6 +220,12 @@ func RunOpts(config string, steps int, dtype string, o Options) (Result, error) 
 		r.GemmBoundFraction = r.GemmBoundMs / r.MsPerStep
 	}
 	return r, nil
+}
+
+// splitSetting describes blas.Split's options for Result.GEMMSplit.
+func splitSetting() string {
+	o, _ := blas.Split()
+	return o.Mode + " min_threads=" + strconv.Itoa(o.MinThreads) + " min_mflop=" + strconv.FormatFloat(o.MinBlockFLOPs/1e6, 'g', -1, 64)
 }
 
 // gemmBound runs one training step, recording its matrix products, and

@@ -12,6 +12,11 @@
 #
 # run.sh options (environment): THREADS=1,2,4,8,16 ROUNDS=3 STEPS=300
 # CONFIGS="ae512 vae" DTYPES=float32 PYTHON=python3 ZOO_ONLY=1 (no PyTorch).
+#
+# scaling.sh (no PyTorch needed) compares the GEMM split modes at several
+# thread counts (bench/scaling.sh: THREADS="2 8 16" MODES="off on" ROUNDS=3
+# STEPS=200 by default):
+#   tar xzf aezoo-device.tar.gz && cd aezoo-device && ./scaling.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -48,7 +53,17 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte 
 	if [ -f "$DATA/$f.gz" ]; then cp "$DATA/$f.gz" "$STAGE/mnist/"; else cp "$DATA/$f" "$STAGE/mnist/"; fi
 done
 
-cp bench/ab.sh bench/torch_ref.py "$STAGE/bench/"
+cp bench/ab.sh bench/torch_ref.py bench/scaling.sh "$STAGE/bench/"
+cat > "$STAGE/scaling.sh" <<'RUN'
+#!/usr/bin/env bash
+# The zoo's thread scaling per GEMM split mode on this machine (no Go, no
+# PyTorch): see bench/scaling.sh for THREADS, MODES, ROUNDS, STEPS, CONFIGS.
+set -euo pipefail
+cd "$(dirname "$0")"
+export LD_LIBRARY_PATH=$PWD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export AEZOO_DATA=$PWD/mnist ZOO_BENCH=$PWD/bin/zoo-bench
+exec bash bench/scaling.sh
+RUN
 cat > "$STAGE/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # Prints the zoo-vs-PyTorch table on this machine (no Go needed).
@@ -64,9 +79,10 @@ if "$PYTHON" -c 'import torch' 2>/dev/null; then
 fi
 exec bash bench/ab.sh -r "${ROUNDS:-3}" -s "${STEPS:-300}" -t "${THREADS:-1,2,4,8,16}" -c "${CONFIGS:-ae512 vae}" -d "${DTYPES:-float32}"
 RUN
-chmod +x "$STAGE/run.sh" "$STAGE/bench/ab.sh"
+chmod +x "$STAGE/run.sh" "$STAGE/scaling.sh" "$STAGE/bench/ab.sh" "$STAGE/bench/scaling.sh"
 tar -C "$(dirname "$STAGE")" -czf "$ROOT/$NAME.tar.gz" "$NAME"
 echo
 echo "wrote $ROOT/$NAME.tar.gz ($(du -h "$ROOT/$NAME.tar.gz" | cut -f1)); on the target machine (Python + PyTorch, no Go):"
 echo "  tar xzf $NAME.tar.gz && cd $NAME && ./run.sh"
 echo "  (THREADS=1,2,4,8,16 ROUNDS=3 STEPS=300 by default; ZOO_ONLY=1 without PyTorch)"
+echo "  ./scaling.sh   # the zoo alone, GEMM split modes off/on at THREADS=\"2 8 16\" (no PyTorch)"

@@ -8,8 +8,11 @@ import (
 
 // SetThreads sets the number of threads the zoo computes on: GOMAXPROCS
 // (the chunked ops and the Go GEMM kernel) and, when OpenBLAS is in use,
-// OpenBLAS's own thread count, so that the two do not compete. n ≤ 0 means
-// every core (runtime.NumCPU). Call it before running programs, not during.
+// OpenBLAS's own thread count, so that the two do not compete — or, from
+// 4 threads on by default, the number of blocks OpenBLAS's products are
+// split into, with OpenBLAS itself on one thread ($AEZOO_GEMM_SPLIT; see
+// internal/blas). n ≤ 0 means every core (runtime.NumCPU). Call it before
+// running programs, not during.
 func SetThreads(n int) error {
 	if n <= 0 {
 		n = runtime.NumCPU()

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/aezoo/aezoo/internal/par"
 	"github.com/pkg/errors"
 
 	"github.com/viterin/vek"
@@ -55,12 +56,28 @@ func Install(kernel string) error {
 // InstallFromEnv is Install with the kernel named by $AEZOO_BLAS (empty:
 // Auto). On an error (an unknown name, or "openblas" with no library) the
 // kernel is Auto and the error says why, for the caller to report.
+//
+// It also sets the split of OpenBLAS's products from $AEZOO_GEMM_SPLIT and
+// its knobs (SplitFromEnv) and the spin of the parallel loops' idle
+// workers from $AEZOO_PAR_SPIN_US (par.SpinFromEnv); on an error there
+// those are the defaults and the error says why.
 func InstallFromEnv() error {
 	if err := Install(os.Getenv(EnvKernel)); err != nil {
 		_ = Set(Auto)
 		return errors.Wrap(err, EnvKernel)
 	}
-	return nil
+	spin, err := par.SpinFromEnv()
+	if err != nil {
+		par.SetSpin(0)
+		return err
+	}
+	par.SetSpin(spin)
+	o, err := SplitFromEnv()
+	if err != nil {
+		_ = SetSplit(SplitOptions{})
+		return err
+	}
+	return SetSplit(o)
 }
 
 // Set chooses the kernel of BLAS's matrix products: Auto (also for ""),
@@ -79,20 +96,26 @@ func Set(kernel string) error {
 	default:
 		return errors.Errorf("blas: unknown GEMM kernel %q: want auto, openblas or vek", kernel)
 	}
+	applyThreads()
 	return nil
 }
 
 // Name names the matrix-product kernel Gorgonia uses: "openblas-CORE"
 // (CORE: OpenBLAS's kernel set, e.g. openblas-SkylakeX), "vek-avx2",
-// "vek-go", "gonum" (nothing installed) or "other".
+// "vek-go", "gonum" (nothing installed) or "other". When OpenBLAS's
+// products are split (see SplitOptions), the name ends in "+split".
 func Name() string {
 	switch G.WhichBLAS().(type) {
 	case BLAS, *BLAS:
 		if o := useOpenBLAS.Load(); o != nil {
+			name := "openblas"
 			if o.core != "" {
-				return "openblas-" + o.core
+				name += "-" + o.core
 			}
-			return "openblas"
+			if splitting.Load() {
+				name += "+split"
+			}
+			return name
 		}
 		if vekAVX2() {
 			return "vek-avx2"
@@ -104,12 +127,15 @@ func Name() string {
 	return "other"
 }
 
-// SetThreads sets the number of threads of the matrix products: OpenBLAS's
-// thread count when OpenBLAS is in use (vek uses GOMAXPROCS). Set
-// GOMAXPROCS to the same number, so that the two do not compete.
+// SetThreads sets the number of threads of the matrix products: with
+// OpenBLAS, its thread count, or, when its products are split (see
+// SplitOptions), the number of blocks they run as (OpenBLAS itself then
+// runs on one thread); vek uses GOMAXPROCS. Set GOMAXPROCS to the same
+// number, so that the two do not compete.
 func SetThreads(n int) {
-	if o := useOpenBLAS.Load(); o != nil && o.setThreads != nil && n > 0 {
-		o.setThreads(int32(n))
+	if n > 0 {
+		gemmThreads.Store(int32(n))
+		applyThreads()
 	}
 }
 
@@ -161,7 +187,13 @@ func (BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32
 		return
 	}
 	if ob := useOpenBLAS.Load(); ob != nil {
-		ob.sgemm(cblasRowMajor, cblasTranspose(tA), cblasTranspose(tB), int32(m), int32(n), int32(k),
+		ta, tb := cblasTranspose(tA), cblasTranspose(tB)
+		if splitting.Load() && splitGemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, lda, ldb, ldc, 16, func(bm, bn, offA, offB, offC int) {
+			ob.sgemm(cblasRowMajor, ta, tb, int32(bm), int32(bn), int32(k), alpha, &a[offA], int32(lda), &b[offB], int32(ldb), beta, &c[offC], int32(ldc))
+		}) {
+			return
+		}
+		ob.sgemm(cblasRowMajor, ta, tb, int32(m), int32(n), int32(k),
 			alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
 		return
 	}
@@ -176,7 +208,13 @@ func (BLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64
 		return
 	}
 	if ob := useOpenBLAS.Load(); ob != nil {
-		ob.dgemm(cblasRowMajor, cblasTranspose(tA), cblasTranspose(tB), int32(m), int32(n), int32(k),
+		ta, tb := cblasTranspose(tA), cblasTranspose(tB)
+		if splitting.Load() && splitGemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, lda, ldb, ldc, 8, func(bm, bn, offA, offB, offC int) {
+			ob.dgemm(cblasRowMajor, ta, tb, int32(bm), int32(bn), int32(k), alpha, &a[offA], int32(lda), &b[offB], int32(ldb), beta, &c[offC], int32(ldc))
+		}) {
+			return
+		}
+		ob.dgemm(cblasRowMajor, ta, tb, int32(m), int32(n), int32(k),
 			alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -171,6 +172,23 @@ func benchGemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k i
 					b.Fatal(err)
 				}
 				defer Set(Auto)
+				benchGemmKernel(b, impl, tA, tB, m, n, k)
+			})
+			if kernel != OpenBLAS {
+				continue
+			}
+			// OpenBLAS with the products split into blocks on goroutines
+			// (at -cpu N: N blocks at most, OpenBLAS on one thread).
+			b.Run(kernel+"-split", func(b *testing.B) {
+				if err := Set(kernel); err != nil {
+					b.Fatal(err)
+				}
+				defer Set(Auto)
+				defer restoreSplit()
+				if err := SetSplit(SplitOptions{Mode: SplitOn}); err != nil {
+					b.Fatal(err)
+				}
+				SetThreads(runtime.GOMAXPROCS(0))
 				benchGemmKernel(b, impl, tA, tB, m, n, k)
 			})
 		}
