@@ -5,9 +5,15 @@ same MNIST IDX files and prints the same measurements.
     python3 bench/torch_ref.py CONFIG --data DIR [--steps N] [--warmup W]
                                [--dtype float32|float64] [--threads T] [--json]
 
-CONFIG is ae512 (784-512-784, sigmoid code, BCE with logits) or vae (the
-pytorch/examples VAE, 784-400-(20,20)-400-784, BCE + KL). Both use Adam 1e-3,
-batch 128, losses per image (sum over pixels, mean over the batch) as the zoo
+CONFIG is ae512 (784-512-784, sigmoid code, BCE with logits), vae (the
+pytorch/examples VAE, 784-400-(20,20)-400-784, BCE + KL), or the zoo's
+--arch conv models: conv (`plain --arch conv --hidden 64`: conv 3×3 ×16,
+ReLU, pool → conv 3×3 ×32, ReLU, pool → 64 sigmoid units → dense 32×7×7,
+ReLU → transposed conv 4×4 stride 2 ×16, ReLU → transposed conv 4×4 stride 2
+×1, BCE with logits; 215,601 parameters) and convvae (`vae --arch conv
+--hidden 256`: the same convolutions → 256 ReLU → (20, 20) → 256 ReLU →
+the same decoder, BCE + KL; 833,561 parameters). All use Adam 1e-3, batch
+128, losses per image (sum over pixels, mean over the batch) as the zoo
 does. Exits 3 when torch cannot be imported.
 """
 
@@ -82,6 +88,76 @@ class VAE(nn.Module):
         return (bce + kld) / x.shape[0]
 
 
+class ConvFeatures(nn.Module):
+    """The zoo's conv encoder stack (models/conv.go): 1×28×28 → conv 3×3,
+    16 maps, padding 1, ReLU → max-pool 2×2 → conv 3×3, 32 maps, padding 1,
+    ReLU → max-pool 2×2 → flattened 32·7·7 (channel-major, as the zoo)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.conv1(x.view(-1, 1, 28, 28))), 2)
+        return F.max_pool2d(F.relu(self.conv2(h)), 2).flatten(1)
+
+
+class ConvLogits(nn.Module):
+    """The zoo's conv decoder (models/conv.go): h → dense 32·7·7, ReLU →
+    transposed conv 4×4, stride 2, padding 1, 16 maps, ReLU → transposed conv
+    4×4, stride 2, padding 1, 1 map → 784 logits."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.decfc = nn.Linear(hidden, 32 * 7 * 7)
+        self.deconv2 = nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1)
+        self.deconv1 = nn.ConvTranspose2d(16, 1, 4, stride=2, padding=1)
+
+    def forward(self, h):
+        d = F.relu(self.decfc(h)).view(-1, 32, 7, 7)
+        return self.deconv1(F.relu(self.deconv2(d))).flatten(1)
+
+
+class ConvAE(nn.Module):
+    """The zoo's `plain --arch conv --hidden 64` (bench config conv)."""
+
+    def __init__(self, hidden=64):
+        super().__init__()
+        self.features = ConvFeatures()
+        self.enc = nn.Linear(32 * 7 * 7, hidden)
+        self.decoder = ConvLogits(hidden)
+
+    def loss(self, x):
+        logits = self.decoder(torch.sigmoid(self.enc(self.features(x))))
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+
+
+class ConvVAE(nn.Module):
+    """The zoo's `vae --arch conv --hidden 256` (bench config convvae), z = 20."""
+
+    def __init__(self, hidden=256, latent=20):
+        super().__init__()
+        self.features = ConvFeatures()
+        self.enc = nn.Linear(32 * 7 * 7, hidden)
+        self.mu = nn.Linear(hidden, latent)
+        self.logvar = nn.Linear(hidden, latent)
+        self.dec1 = nn.Linear(latent, hidden)
+        self.decoder = ConvLogits(hidden)
+
+    def loss(self, x):
+        h = F.relu(self.enc(self.features(x)))
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        logits = self.decoder(F.relu(self.dec1(z)))
+        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return (bce + kld) / x.shape[0]
+
+
+MODELS = {"ae512": AE, "vae": VAE, "conv": ConvAE, "convvae": ConvVAE}
+
+
 def torch_blas():
     """The BLAS torch was built with (BLAS_INFO of torch.__config__.show())."""
     import re
@@ -96,7 +172,7 @@ def torch_blas():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("config", choices=["ae512", "vae"])
+    ap.add_argument("config", choices=list(MODELS))
     ap.add_argument("--data", required=True, help="folder with train-images-idx3-ubyte[.gz]")
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--warmup", type=int, default=20)
@@ -111,7 +187,7 @@ def main():
     torch.manual_seed(a.seed)
     dt = torch.float32 if a.dtype == "float32" else torch.float64
     X = read_images(find_images(a.data)).to(dt)
-    model = (AE() if a.config == "ae512" else VAE()).to(dt)
+    model = MODELS[a.config]().to(dt)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     n = X.shape[0]
     gen = torch.Generator().manual_seed(a.seed)
@@ -150,6 +226,7 @@ def main():
         "samples_per_s": BATCH * a.steps / secs,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "final_loss": float(loss),
+        "params": sum(p.numel() for p in model.parameters()),
     }
     if a.json:
         print(json.dumps(r))

@@ -133,6 +133,12 @@ type Env struct {
 	NLLSamples       int
 	LikelihoodIWK    []int
 
+	// convRows adds the convolutional models' rows to the denoising and
+	// vae experiments (declared runs, like the MLPs'): in full runs only,
+	// as a conv model trains several times slower than the MLP, beyond
+	// the quick runs' budget.
+	convRows bool
+
 	runs  map[string]*Run
 	check *check // the runs the running experiment declared and trained
 }
@@ -148,7 +154,7 @@ func NewEnv(ctx context.Context, o Options) (*Env, error) {
 	if iw == 0 {
 		iw = DefaultIWSamples
 	}
-	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, IWSamples: iw, runs: map[string]*Run{},
+	env := &Env{Ctx: ctx, Quick: o.Quick, Out: o.Out, Log: log, Seed: 1, IWSamples: iw, runs: map[string]*Run{}, convRows: !o.Quick,
 		LikelihoodEpochs: o.LikelihoodEpochs, NLLSamples: o.NLLSamples, LikelihoodIWK: o.LikelihoodIWK}
 	if env.LikelihoodEpochs == 0 {
 		env.LikelihoodEpochs = DefaultLikelihoodEpochs
@@ -574,6 +580,9 @@ type Settings struct {
 	LikelihoodEpochs int    `json:"likelihood_epochs,omitempty"`
 	NLLSamples       int    `json:"nll_samples,omitempty"`
 	LikelihoodIWK    string `json:"likelihood_iw_k,omitempty"` // comma-separated
+	// ConvRows: the denoising and vae experiments have their conv rows
+	// (full runs); a report written before they had them is not reused.
+	ConvRows bool `json:"conv_rows,omitempty"`
 }
 
 // Settings returns the settings of the environment's experiments.
@@ -583,7 +592,8 @@ func (env *Env) Settings() Settings {
 		iwk[i] = strconv.Itoa(k)
 	}
 	return Settings{Quick: env.Quick, Data: env.Data, IWSamples: env.IWSamples,
-		LikelihoodEpochs: env.LikelihoodEpochs, NLLSamples: env.NLLSamples, LikelihoodIWK: strings.Join(iwk, ",")}
+		LikelihoodEpochs: env.LikelihoodEpochs, NLLSamples: env.NLLSamples, LikelihoodIWK: strings.Join(iwk, ","),
+		ConvRows: env.convRows}
 }
 
 // LoadResult reads the result an experiment wrote into dir (its

@@ -51,6 +51,34 @@ func (env *Env) daeFor(q data.Corruption) (*Run, error) { return env.dae(q) }
 
 func (env *Env) cae() (*Run, error) { return env.TrainSpec(env.caeSpec()) }
 
+// convAESpec and convDAESpec are the convolutional versions (--arch conv)
+// of the AE and the DAE of the denoising experiment: the same 256 sigmoid
+// code units, epochs and options.
+func (env *Env) convAESpec() RunSpec {
+	c, _ := models.Defaults("plain")
+	c.Arch = "conv"
+	return env.Spec("conv AE", c, env.Options(10, 16))
+}
+
+func (env *Env) convDAESpec(q data.Corruption) RunSpec {
+	c, _ := models.Defaults("denoising")
+	c.Arch, c.Noise, c.NoiseLevel = "conv", q.Kind, q.Level
+	return env.Spec("conv DAE ("+levelName(q)+")", c, env.Options(10, 16))
+}
+
+// convDenoisingSpecs are the denoising experiment's conv runs: the conv AE
+// and a conv DAE per corruption level; none unless env.convRows.
+func (env *Env) convDenoisingSpecs() []RunSpec {
+	if !env.convRows {
+		return nil
+	}
+	specs := []RunSpec{env.convAESpec()}
+	for _, q := range denoisingLevels {
+		specs = append(specs, env.convDAESpec(q))
+	}
+	return specs
+}
+
 // contractiveNoise is the corruption of the contractive experiment's DAE.
 var contractiveNoise = data.Corruption{Kind: "gaussian", Level: 0.3}
 
@@ -62,7 +90,7 @@ var denoisingExperiment = Experiment{
 		for _, q := range denoisingLevels {
 			specs = append(specs, env.daeSpec(q))
 		}
-		return specs, nil
+		return append(specs, env.convDenoisingSpecs()...), nil
 	},
 	Run: func(env *Env) (*Result, error) {
 		r := newResult("denoising", "Denoising: plain AE vs denoising AEs",
@@ -105,6 +133,13 @@ var denoisingExperiment = Experiment{
 				r.Values[run.Label+" "+levelName(q)] = v
 			}
 			rows = append(rows, row)
+		}
+		if env.convRows {
+			convRows, err := env.convDenoisingRows(r)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, convRows...)
 		}
 		r.Tables = append(r.Tables, Table{Title: "Denoising MSE per pixel against the clean image (lower is better)", Columns: cols, Rows: rows})
 		var reads []string
@@ -154,6 +189,46 @@ var denoisingExperiment = Experiment{
 		}
 		return r, nil
 	},
+}
+
+// convDenoisingRows trains the declared conv runs (convDenoisingSpecs:
+// the conv AE and a conv DAE per corruption level) and returns their rows
+// of the denoising table (clean MSE, then the MSE against the clean image
+// at each level), recording them in r's rows, values and numbers
+// ("denoising.conv_dae_mse.LEVEL" of the conv DAE trained at that level,
+// "denoising.conv_ae_mse.LEVEL"). The MLP rows and numbers are untouched:
+// every run has its own seeded generators.
+func (env *Env) convDenoisingRows(r *Result) ([][]string, error) {
+	r.Intro += " The conv rows are the same models with --arch conv, trained for as many epochs with the same options: " +
+		"conv 3×3, 16 maps, ReLU → max-pool 2×2 → conv 3×3, 32 maps, ReLU → max-pool 2×2 → the 256 sigmoid code units; " +
+		"decoder: dense 32×7×7, ReLU → transposed conv 4×4 stride 2, 16 maps, ReLU → transposed conv 4×4 stride 2, 1 map → sigmoid, BCE."
+	var rows [][]string
+	for i, s := range env.convDenoisingSpecs() {
+		run, err := env.TrainSpec(s)
+		if err != nil {
+			return nil, err
+		}
+		row := []string{run.Label, f4(run.Summary.TestMSE)}
+		r.row(run.Label, "bce", run.Summary.TestBCE)
+		r.row(run.Label, "mse", run.Summary.TestMSE)
+		for j, q := range denoisingLevels {
+			v, err := run.Eval.Denoising(run.Test, q, env.Seed+7)
+			if err != nil {
+				return nil, err
+			}
+			row = append(row, f4(v))
+			r.row(run.Label, metricKey(q), v)
+			r.Values[run.Label+" "+levelName(q)] = v
+			switch {
+			case i == 0:
+				r.measure("denoising.conv_ae_mse."+metricKey(q), v)
+			case i-1 == j:
+				r.measure("denoising.conv_dae_mse."+metricKey(q), v)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 // contractionRadii is the grid of r for CR(r).
