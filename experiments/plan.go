@@ -110,18 +110,29 @@ func (env *Env) declared(e Experiment) ([]RunSpec, error) {
 // Plan loads the data of o and returns the plan of the named experiments
 // ("all" for every one): see Env.Plan.
 func Plan(ctx context.Context, names []string, o Options) ([]PlannedRun, error) {
+	_, plan, err := planEnv(ctx, names, o)
+	return plan, err
+}
+
+// planEnv validates o, resolves the named experiments, loads the data and
+// returns the environment with the experiments' plan.
+func planEnv(ctx context.Context, names []string, o Options) (*Env, []PlannedRun, error) {
 	if err := o.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	exps, err := Resolve(names)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	env, err := NewEnv(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return env.Plan(exps)
+	plan, err := env.Plan(exps)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, plan, nil
 }
 
 // TrainPlanned trains the run of the named experiments' plan whose key is
@@ -133,18 +144,7 @@ func TrainPlanned(ctx context.Context, names []string, o Options, key string) (*
 	if o.Overwrite {
 		return nil, errors.New("a task of a parallel reproduction does not overwrite: its launcher claims the folder")
 	}
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	exps, err := Resolve(names)
-	if err != nil {
-		return nil, err
-	}
-	env, err := NewEnv(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := env.Plan(exps)
+	env, plan, err := planEnv(ctx, names, o)
 	if err != nil {
 		return nil, err
 	}
